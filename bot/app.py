@@ -1,0 +1,44 @@
+"""FastAPI application factory. Routes are thin; each router lives in `bot/routes/`.
+The list below is the one place a router is mounted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from bot.services import Services, get_services, set_services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROUTER_MODULES = [
+    "bot.routes.health",
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    if settings is not None:
+        set_services(Services(settings))
+    services = get_services()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Warm the knowledge base before accepting traffic so the first question is fast.
+        import asyncio
+
+        await asyncio.to_thread(lambda: services.qa)
+        app.state.ready = True
+        log.info("ready (env=%s)", services.settings.app_env)
+        yield
+
+    app = FastAPI(title="职称助手", version="0.1.0", lifespan=lifespan)
+    app.state.services = services
+    app.state.ready = False
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    return app

@@ -1,0 +1,36 @@
+"""`python -m bot …` — one entry point; each command group lives in its own module under
+`bot/commands/` and registers its sub-commands. The list below is the one place to add one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# Each module exposes `register(subparsers)`; its sub-commands set `func(args) -> int`.
+COMMAND_MODULES = [
+    "bot.commands.serve",
+    "bot.commands.knowledge",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="职称助手 — 职称申报问答与资格自测")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bot.settings import get_settings
+
+    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("jieba", "chromadb", "httpx", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)

@@ -1,0 +1,24 @@
+"""`serve`: the HTTP app (API, WeChat webhook, simulator)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="start the HTTP app (WeChat webhook, /api, /simulator)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.settings import get_settings
+
+    s = get_settings()
+    uvicorn.run(create_app(), host=args.host or s.host, port=args.port or s.port,
+                log_level=s.log_level.lower(), access_log=False)
+    return 0

@@ -1,0 +1,58 @@
+"""Route one message to one handler, under the user's lock, with the user's state."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from handlers import registry
+from handlers.base import Context, Handler, Incoming
+
+log = logging.getLogger(__name__)
+
+_TRIM = re.compile(r"^[\s\u3000。.!！?？~～、，,]+|[\s\u3000。.!！~～、，,]+$")
+
+
+def normalise(text: str) -> str:
+    """The form command words are matched in: NFKC, trimmed, lower-case."""
+    return _TRIM.sub("", unicodedata.normalize("NFKC", text or "")).lower()
+
+
+def route(msg: Incoming, ctx: Context) -> Handler:
+    if msg.kind == "event":
+        if msg.event.lower() == "click" and msg.event_key in registry.MENU_KEYS:
+            return registry.MENU_KEYS[msg.event_key]
+        return registry.EVENTS.get(msg.event.lower(), _ignore_event)
+    if msg.kind in ("text", "voice"):
+        word = normalise(msg.text)
+        for cmd in registry.COMMANDS:
+            if word in cmd.words:
+                return cmd.handler
+        for cmd in registry.COMMANDS:
+            if any(word.startswith(normalise(p)) for p in cmd.prefixes):
+                return cmd.handler
+    if ctx.flow and ctx.flow in registry.FLOWS:
+        return registry.FLOWS[ctx.flow]
+    if msg.kind in ("text", "voice"):
+        return registry.DEFAULT
+    return registry.OTHER.get(msg.kind, _polite)
+
+
+def _ignore_event(msg: Incoming, ctx: Context) -> str | None:
+    return None
+
+
+def _polite(msg: Incoming, ctx: Context) -> str:
+    return "暂时只能处理文字消息。请直接输入您的问题，或发送「帮助」查看我能做什么。"
+
+
+def dispatch(msg: Incoming, services) -> str | None:  # type: ignore[no-untyped-def]
+    """Run the handler for `msg` and persist the user's dialog state. Synchronous."""
+    store = services.store
+    with store.user_lock(msg.user):
+        ctx = Context(user=msg.user, state=store.get_dialog(msg.user), services=services)
+        handler = route(msg, ctx)
+        reply = handler(msg, ctx)
+        store.set_dialog(msg.user, ctx.state)
+    return reply

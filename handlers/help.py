@@ -1,0 +1,22 @@
+"""Help, welcome and the short description of what the bot can do."""
+
+from __future__ import annotations
+
+from handlers.base import Context, Incoming
+
+CAPABILITIES = (
+    "我是职称助手，可以帮您：\n"
+    "1. 问答：直接提问，如「临平制造业工程师网上申报是几号到几号？」，回答附通知出处；\n"
+    "2. 资格自测：发送「资格自测」，回答几个问题，看能走哪种申报方式、还缺什么；\n"
+    "3. 截止提醒：发送「提醒」，订阅网上申报、单位审核、缴费等日期；\n"
+    "4. 小工具：「证件照」检查照片，「述职检查」数字数，「工作年限」算年限，「材料清单」列材料。\n"
+    "随时发送「帮助」查看本说明。"
+)
+
+
+def handle(msg: Incoming, ctx: Context) -> str:
+    return CAPABILITIES
+
+
+def welcome(msg: Incoming, ctx: Context) -> str:
+    return "欢迎关注职称助手！\n" + CAPABILITIES

@@ -1,0 +1,46 @@
+"""The one visible table of who handles what.
+
+Order of routing (see bot/dispatcher.py):
+1. events (subscribe, unsubscribe, menu clicks) → EVENTS / MENU_KEYS;
+2. a command word (exact, after normalisation) or a command prefix → that handler,
+   even in the middle of another dialog (the new handler decides what to keep);
+3. an active guided dialog (`state["flow"]`) → FLOWS[flow];
+4. anything else → the default (notice Q&A, with greetings and small talk handled there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers import help as help_
+from handlers import qa
+from handlers.base import Handler
+
+
+@dataclass(frozen=True)
+class Command:
+    words: tuple[str, ...]  # exact words that start the handler
+    handler: Handler
+    prefixes: tuple[str, ...] = ()  # «述职检查 <text>»: the prefix starts it and carries text
+
+
+COMMANDS: list[Command] = [
+    Command(("帮助", "help", "使用帮助", "菜单", "?", "？"), help_.handle),
+]
+
+# Guided dialogs: the name stored in state["flow"] → the handler that continues it.
+FLOWS: dict[str, Handler] = {}
+
+# Custom-menu CLICK keys → handler (the menu itself is defined in bot/wechat/menu.py).
+MENU_KEYS: dict[str, Handler] = {
+    "HELP": help_.handle,
+}
+
+EVENTS: dict[str, Handler] = {
+    "subscribe": help_.welcome,
+}
+
+# Non-text messages by kind (image → photo check when present); others get a polite note.
+OTHER: dict[str, Handler] = {}
+
+DEFAULT: Handler = qa.handle
