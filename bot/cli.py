@@ -13,6 +13,7 @@ import sys
 COMMAND_MODULES = [
     "bot.commands.serve",
     "bot.commands.knowledge",
+    "bot.commands.config",
 ]
 
 
