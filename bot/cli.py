@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "bot.commands.serve",
     "bot.commands.knowledge",
     "bot.commands.config",
+    "bot.commands.wechat",
 ]
 
 

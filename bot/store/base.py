@@ -33,6 +33,11 @@ class StateStore(ABC):
     def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
         """A mutual-exclusion lock shared by every process using this store."""
 
+    @abstractmethod
+    def incr(self, key: str, amount: int = 1, ttl_s: float | None = None) -> int:
+        """Atomically add `amount` to an integer counter (absent = 0); returns the new value.
+        `ttl_s` is applied when the counter is created."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 

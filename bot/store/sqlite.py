@@ -64,6 +64,22 @@ class SQLiteStore(StateStore):
             raise
         return cur.rowcount == 1
 
+    def incr(self, key: str, amount: int = 1, ttl_s: float | None = None) -> int:
+        c = self._conn()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            now = time.time()
+            c.execute("DELETE FROM kv WHERE key=? AND expires IS NOT NULL AND expires<=?", (key, now))
+            row = c.execute(
+                "INSERT INTO kv(key, value, expires) VALUES(?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET value=CAST(CAST(kv.value AS INTEGER) + ? AS TEXT) "
+                "RETURNING value", (key, str(amount), self._exp(ttl_s), amount)).fetchone()
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return int(row[0])
+
     def delete(self, *keys: str) -> None:
         if keys:
             self._conn().executemany("DELETE FROM kv WHERE key=?", [(k,) for k in keys])
