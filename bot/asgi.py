@@ -1,0 +1,11 @@
+"""ASGI entry point for process managers (gunicorn `bot.asgi:app`, uvicorn --workers).
+
+Each worker imports this module after the fork, so every worker builds its own
+services (store connections, knowledge index) from the environment.
+"""
+
+from __future__ import annotations
+
+from bot.app import create_app
+
+app = create_app()
