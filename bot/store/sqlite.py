@@ -1,4 +1,9 @@
-"""SQLite state store: the embedded default (a file under DATA_DIR), safe across processes."""
+"""SQLite state store: the embedded default (a file under DATA_DIR), safe across processes.
+
+One connection per thread (WAL mode) for files; `:memory:` uses one shared connection behind
+a lock, since every new connection to `:memory:` would be a different, empty database.
+Expired rows are invisible at once and purged now and then so dedup keys do not pile up.
+"""
 
 from __future__ import annotations
 
@@ -7,86 +12,115 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from bot.store.base import StateStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL);
+CREATE INDEX IF NOT EXISTS kv_expires ON kv(expires) WHERE expires IS NOT NULL;
 """
+_PURGE_EVERY = 1000  # writes between purges of expired rows
 
 
 class SQLiteStore(StateStore):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
+        self._memory = self.path == ":memory:"
+        if not self._memory:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._conn() as c:
+        self._shared: sqlite3.Connection | None = None
+        self._mem_lock = threading.RLock()
+        self._writes = 0
+        with self._op() as c:
             c.executescript(_SCHEMA)
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        if not self._memory:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
         return conn
+
+    @contextmanager
+    def _op(self) -> Iterator[sqlite3.Connection]:
+        guard: AbstractContextManager[object] = self._mem_lock if self._memory else nullcontext()
+        with guard:
+            if self._memory:
+                if self._shared is None:
+                    self._shared = self._connect()
+                yield self._shared
+                return
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = self._connect()
+            yield conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._op() as c:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+        self._maybe_purge()
 
     @staticmethod
     def _exp(ttl_s: float | None) -> float | None:
         return None if ttl_s is None else time.time() + ttl_s
 
+    def _maybe_purge(self) -> None:
+        self._writes += 1  # racy on purpose: an approximate count is enough
+        if self._writes % _PURGE_EVERY == 0:
+            with self._op() as c:
+                c.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires<=?", (time.time(),))
+
     def get(self, key: str) -> str | None:
-        row = self._conn().execute("SELECT value, expires FROM kv WHERE key=?", (key,)).fetchone()
+        with self._op() as c:
+            row = c.execute("SELECT value, expires FROM kv WHERE key=?", (key,)).fetchone()
         if row is None or (row[1] is not None and row[1] <= time.time()):
             return None
-        return row[0]
+        return str(row[0])
 
     def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
-        self._conn().execute(
-            "INSERT INTO kv(key, value, expires) VALUES(?,?,?) "
-            "ON CONFLICT(key) DO UPDATE SET value=excluded.value, expires=excluded.expires",
-            (key, value, self._exp(ttl_s)))
+        with self._op() as c:
+            c.execute(
+                "INSERT INTO kv(key, value, expires) VALUES(?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value, expires=excluded.expires",
+                (key, value, self._exp(ttl_s)))
+        self._maybe_purge()
 
     def add(self, key: str, value: str, ttl_s: float | None = None) -> bool:
-        c = self._conn()
-        c.execute("BEGIN IMMEDIATE")
-        try:
+        with self._tx() as c:
             c.execute("DELETE FROM kv WHERE key=? AND expires IS NOT NULL AND expires<=?", (key, time.time()))
             cur = c.execute("INSERT OR IGNORE INTO kv(key, value, expires) VALUES(?,?,?)",
                             (key, value, self._exp(ttl_s)))
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        return cur.rowcount == 1
+            created = cur.rowcount == 1
+        return created
 
     def incr(self, key: str, amount: int = 1, ttl_s: float | None = None) -> int:
-        c = self._conn()
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            now = time.time()
-            c.execute("DELETE FROM kv WHERE key=? AND expires IS NOT NULL AND expires<=?", (key, now))
+        with self._tx() as c:
+            c.execute("DELETE FROM kv WHERE key=? AND expires IS NOT NULL AND expires<=?", (key, time.time()))
             row = c.execute(
                 "INSERT INTO kv(key, value, expires) VALUES(?,?,?) "
                 "ON CONFLICT(key) DO UPDATE SET value=CAST(CAST(kv.value AS INTEGER) + ? AS TEXT) "
                 "RETURNING value", (key, str(amount), self._exp(ttl_s), amount)).fetchone()
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
         return int(row[0])
 
     def delete(self, *keys: str) -> None:
         if keys:
-            self._conn().executemany("DELETE FROM kv WHERE key=?", [(k,) for k in keys])
+            with self._op() as c:
+                c.executemany("DELETE FROM kv WHERE key=?", [(k,) for k in keys])
 
     @contextmanager
     def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
-        # A lease row: expires so a crashed holder cannot block the user forever.
+        # A lease row with a random token: a crashed holder cannot block others forever, and
+        # a holder whose lease ran out cannot delete the next holder's row.
         key, token = f"lock:{name}", uuid.uuid4().hex
         deadline = time.monotonic() + timeout_s
         delay = 0.002
@@ -98,9 +132,13 @@ class SQLiteStore(StateStore):
         try:
             yield
         finally:
-            self._conn().execute("DELETE FROM kv WHERE key=? AND value=?", (key, token))
+            with self._op() as c:
+                c.execute("DELETE FROM kv WHERE key=? AND value=?", (key, token))
 
     def close(self) -> None:
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()

@@ -1,0 +1,162 @@
+"""One contract, every backend: SQLite always, Redis when TEST_REDIS_URL is set."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.store.base import StateStore
+from bot.store.sqlite import SQLiteStore
+
+Factory = Callable[[], StateStore]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
+    """Returns a factory: each call is a new store instance (a new 'worker') on the same data."""
+    made: list[StateStore] = []
+    if request.param == "sqlite":
+        def factory() -> StateStore:
+            made.append(SQLiteStore(tmp_path / "state.db"))
+            return made[-1]
+    else:
+        url = os.environ.get("TEST_REDIS_URL")
+        if not url:
+            pytest.skip("TEST_REDIS_URL not set")
+        from bot.store.redis import RedisStore
+
+        prefix = f"test-{uuid.uuid4().hex}:"
+
+        def factory() -> StateStore:
+            made.append(RedisStore(url, prefix=prefix))
+            return made[-1]
+    yield factory
+    if request.param == "redis" and made:
+        r = made[0].r  # type: ignore[attr-defined]
+        keys = list(r.scan_iter(match=made[0].prefix + "*"))  # type: ignore[attr-defined]
+        if keys:
+            r.delete(*keys)
+    for s in made:
+        s.close()
+
+
+def run_threads(n: int, fn: Callable[[int], None]) -> None:
+    barrier = threading.Barrier(n)
+
+    def go(i: int) -> None:
+        barrier.wait()
+        fn(i)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def test_get_set_delete_and_ttl(make_store: Factory) -> None:
+    s = make_store()
+    assert s.get("a") is None
+    s.set("a", "1")
+    s.set("b", "2", ttl_s=0.05)
+    assert (s.get("a"), s.get("b")) == ("1", "2")
+    time.sleep(0.1)
+    assert s.get("b") is None
+    s.set("a", "3", ttl_s=60)
+    assert s.get("a") == "3"
+    s.delete("a", "b", "never-existed")
+    assert s.get("a") is None
+
+
+def test_add_is_an_atomic_claim_across_workers(make_store: Factory) -> None:
+    stores = [make_store() for _ in range(8)]
+    wins: list[int] = []
+    run_threads(8, lambda i: wins.append(i) if stores[i].add("claim", str(i), ttl_s=10) else None)
+    assert len(wins) == 1
+    assert stores[0].get("claim") == str(wins[0])
+
+
+def test_add_succeeds_again_after_expiry(make_store: Factory) -> None:
+    s = make_store()
+    assert s.add("k", "1", ttl_s=0.05)
+    assert not s.add("k", "2", ttl_s=0.05)
+    time.sleep(0.1)
+    assert s.add("k", "3")
+    assert s.get("k") == "3"
+
+
+def test_incr_counts_every_increment(make_store: Factory) -> None:
+    stores = [make_store() for _ in range(4)]
+
+    def bump(i: int) -> None:
+        for _ in range(25):
+            stores[i].incr("n")
+
+    run_threads(4, bump)
+    assert stores[0].get("n") == "100"
+    assert stores[0].incr("n", 5) == 105
+
+
+def test_incr_ttl_applies_when_created(make_store: Factory) -> None:
+    s = make_store()
+    assert s.incr("t", ttl_s=0.05) == 1
+    time.sleep(0.1)
+    assert s.incr("t") == 1
+
+
+def test_lock_excludes_other_workers(make_store: Factory) -> None:
+    stores = [make_store() for _ in range(4)]
+    inside: list[int] = []
+    overlap: list[bool] = []
+
+    def work(i: int) -> None:
+        for _ in range(5):
+            with stores[i].lock("x", timeout_s=10):
+                inside.append(i)
+                overlap.append(len(inside) > 1)
+                time.sleep(0.001)
+                inside.remove(i)
+
+    run_threads(4, work)
+    assert len(overlap) == 20 and not any(overlap)
+
+
+def test_expired_lease_is_taken_over_and_not_released_by_old_holder(make_store: Factory) -> None:
+    a, b = make_store(), make_store()
+    with a.lock("y", timeout_s=0.05):
+        time.sleep(0.1)  # a's lease ran out (e.g. a crashed worker)
+        with b.lock("y", timeout_s=1.0):
+            pass
+        # b released its own lock; now take it again and let a's exit run inside it
+        cm = b.lock("y", timeout_s=5.0)
+        cm.__enter__()
+    # a's release must not have removed b's lock
+    with pytest.raises(TimeoutError), a.lock("y", timeout_s=0.1):
+        pass
+    cm.__exit__(None, None, None)
+    with a.lock("y", timeout_s=0.5):
+        pass
+
+
+def test_dialog_state_round_trip(make_store: Factory) -> None:
+    s = make_store()
+    assert s.get_dialog("u") == {}
+    s.set_dialog("u", {"flow": "eligibility", "answers": {"学历": "本科"}})
+    assert make_store().get_dialog("u") == {"flow": "eligibility", "answers": {"学历": "本科"}}
+    s.set_dialog("u", {})
+    assert s.get_dialog("u") == {}
+    with s.user_lock("u"):
+        s.set_json("j", [1, "二"])
+    assert s.get_json("j") == [1, "二"]
+
+
+def test_sqlite_memory_store_is_one_database_across_threads() -> None:
+    s = SQLiteStore(":memory:")
+    run_threads(4, lambda i: s.set(f"k{i}", str(i)))
+    assert [s.get(f"k{i}") for i in range(4)] == ["0", "1", "2", "3"]
