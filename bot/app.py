@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from bot.metrics import MetricsMiddleware
 from bot.services import Services, get_services, set_services
 from bot.settings import Settings
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 ROUTER_MODULES = [
     "bot.routes.health",
+    "bot.routes.metrics",
 ]
 
 
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="职称助手", version="0.1.0", lifespan=lifespan)
     app.state.services = services
     app.state.ready = False
+    app.add_middleware(MetricsMiddleware)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     return app

@@ -6,6 +6,7 @@ import logging
 import re
 import unicodedata
 
+from bot import metrics
 from handlers import registry
 from handlers.base import Context, Handler, Incoming
 
@@ -53,6 +54,7 @@ def dispatch(msg: Incoming, services) -> str | None:  # type: ignore[no-untyped-
     with store.user_lock(msg.user):
         ctx = Context(user=msg.user, state=store.get_dialog(msg.user), services=services)
         handler = route(msg, ctx)
+        metrics.handler_runs.labels(metrics.handler_name(handler)).inc()
         reply = handler(msg, ctx)
         store.set_dialog(msg.user, ctx.state)
     return reply
