@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "bot.commands.knowledge",
     "bot.commands.config",
     "bot.commands.wechat",
+    "bot.commands.tools",
 ]
 
 

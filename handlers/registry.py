@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers import help as help_
-from handlers import qa
+from handlers import photo, qa, shuzhi
 from handlers.base import Handler
 
 
@@ -26,10 +26,14 @@ class Command:
 
 COMMANDS: list[Command] = [
     Command(("帮助", "help", "使用帮助", "菜单", "?", "？"), help_.handle),
+    Command(("证件照", "照片检查", "检查照片", "证件照检查", "照片"), photo.start),
+    Command(("述职检查", "检查述职", "述职字数"), shuzhi.start, prefixes=shuzhi.PREFIXES),
 ]
 
 # Guided dialogs: the name stored in state["flow"] → the handler that continues it.
-FLOWS: dict[str, Handler] = {}
+FLOWS: dict[str, Handler] = {
+    shuzhi.FLOW: shuzhi.handle,
+}
 
 # Custom-menu CLICK keys → handler (the menu itself is defined in bot/wechat/menu.py).
 MENU_KEYS: dict[str, Handler] = {
@@ -41,6 +45,8 @@ EVENTS: dict[str, Handler] = {
 }
 
 # Non-text messages by kind (image → photo check when present); others get a polite note.
-OTHER: dict[str, Handler] = {}
+OTHER: dict[str, Handler] = {
+    "image": photo.handle_image,
+}
 
 DEFAULT: Handler = qa.handle
