@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL for subscriptions/outbox; empty = SQLite file in DATA_DIR")
     redis_url: str = Field("", description="Redis for dedup, locks, pending answers and the access token")
+    redis_prefix: str = Field("zc:", description="prefix of every Redis key, so deployments or test runs can share one Redis")
 
     # --- reminders ---------------------------------------------------------------------
     timezone: str = Field("Asia/Shanghai", description="time zone of all dates and push times")

@@ -17,7 +17,7 @@ from bot.store.sqlite import SQLiteStore
 Factory = Callable[[], StateStore]
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "sql-sqlite", "sql-postgres", "split-postgres-redis"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
     """Returns a factory: each call is a new store instance (a new 'worker') on the same data."""
     made: list[StateStore] = []
@@ -25,6 +25,13 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Facto
         def factory() -> StateStore:
             made.append(SQLiteStore(tmp_path / "state.db"))
             return made[-1]
+    elif request.param != "redis":
+        factory, cleanup = _sql_backend(request.param, tmp_path, made)
+        yield factory
+        for s in made:
+            s.close()
+        cleanup()
+        return
     else:
         url = os.environ.get("TEST_REDIS_URL")
         if not url:
@@ -44,6 +51,47 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Facto
             r.delete(*keys)
     for s in made:
         s.close()
+
+
+def _sql_backend(param: str, tmp_path: Path, made: list[StateStore]) -> tuple[Factory, Callable[[], None]]:
+    """SQLStore on SQLite / PostgreSQL, and the production SplitStore (PostgreSQL + Redis),
+    each run in its own table and Redis prefix (dropped afterwards)."""
+    from bot.store.split import SplitStore
+    from bot.store.sql import SQLStore
+
+    table = f"kv_test_{uuid.uuid4().hex[:12]}"
+    if param == "sql-sqlite":
+        url = f"sqlite:///{tmp_path / 'sql.db'}"
+    else:
+        url = os.environ.get("TEST_DATABASE_URL") or pytest.skip("TEST_DATABASE_URL not set")
+    redis_url = ""
+    if param.startswith("split"):
+        redis_url = os.environ.get("TEST_REDIS_URL") or pytest.skip("TEST_REDIS_URL not set")
+    prefix = f"test-{uuid.uuid4().hex}:"
+
+    def factory() -> StateStore:
+        store: StateStore = SQLStore(url, table=table)
+        if redis_url:
+            from bot.store.redis import RedisStore
+
+            store = SplitStore(store, RedisStore(redis_url, prefix=prefix))
+        made.append(store)
+        return store
+
+    def cleanup() -> None:
+        admin = SQLStore(url, table=table)
+        admin.drop()
+        admin.close()
+        if redis_url:
+            import redis
+
+            r = redis.Redis.from_url(redis_url)
+            keys = list(r.scan_iter(match=prefix + "*"))
+            if keys:
+                r.delete(*keys)
+            r.close()
+
+    return factory, cleanup
 
 
 def run_threads(n: int, fn: Callable[[int], None]) -> None:
