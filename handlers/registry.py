@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers import help as help_
-from handlers import photo, qa, shuzhi
+from handlers import materials, photo, qa, shuzhi, work_years
 from handlers.base import Handler
 
 
@@ -28,11 +28,15 @@ COMMANDS: list[Command] = [
     Command(("帮助", "help", "使用帮助", "菜单", "?", "？"), help_.handle),
     Command(("证件照", "照片检查", "检查照片", "证件照检查", "照片"), photo.start),
     Command(("述职检查", "检查述职", "述职字数"), shuzhi.start, prefixes=shuzhi.PREFIXES),
+    Command(("工作年限", "算工作年限", "工作年限计算", "年限计算", "计算工作年限"), work_years.start),
+    Command(("材料清单", "申报材料清单", "邮寄清单", "材料"), materials.start, prefixes=("材料清单",)),
 ]
 
 # Guided dialogs: the name stored in state["flow"] → the handler that continues it.
 FLOWS: dict[str, Handler] = {
     shuzhi.FLOW: shuzhi.handle,
+    work_years.FLOW: work_years.handle,
+    materials.FLOW: materials.handle,
 }
 
 # Custom-menu CLICK keys → handler (the menu itself is defined in bot/wechat/menu.py).
