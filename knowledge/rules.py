@@ -1,0 +1,635 @@
+"""The eligibility engine: plan rules (data) × facts → per-route verdicts that explain themselves.
+
+Every route is evaluated (never stopping at the first). Each rule yields pass / fail /
+unknown with a Chinese message and the clause it comes from. Years are counted to the
+plan's cut-off date (`as_of`), through the end of that day. Unknown facts that could still
+change an outcome are reported as `missing`, which is what the dialog asks next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from knowledge.facts import ASK_ORDER, EDUCATION, FACTS, SKILL_LEVELS, TITLES, describe, validate_facts
+from knowledge.plans import AnyOf, Plan, Rule
+
+log = logging.getLogger(__name__)
+
+Status = Literal["pass", "fail", "unknown"]
+GOOD_GRADES_DEFAULT = ("优秀", "称职", "合格")
+WHAT_IF_YEARS = 5
+
+
+@dataclass
+class Outcome:
+    status: Status
+    message: str
+    needs: list[str] = field(default_factory=list)  # facts that would settle / change it
+    assumed: bool = False
+
+
+@dataclass
+class Env:
+    plan: Plan
+    facts: dict[str, Any]
+    as_of: dt.date
+
+    def get(self, name: str) -> Any:
+        return self.facts.get(name)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    fn: Callable[[Env, Rule, dict[str, Any]], Outcome]
+    required: frozenset[str]
+    optional: frozenset[str] = frozenset()
+
+
+CHECKS: dict[str, CheckSpec] = {}
+
+
+def check(name: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    def deco(fn: Callable[[Env, Rule, dict[str, Any]], Outcome]):  # type: ignore[no-untyped-def]
+        CHECKS[name] = CheckSpec(fn, frozenset(required), frozenset(optional))
+        return fn
+
+    return deco
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _add_years(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 Feb
+        return d.replace(year=d.year + years, day=28)
+
+
+def served(start: dt.date, as_of: dt.date) -> tuple[int, int]:
+    """Whole years and months from `start` through the end of `as_of` (inclusive)."""
+    end = as_of + dt.timedelta(days=1)
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < start.day:
+        months -= 1
+    months = max(months, 0)
+    return months // 12, months % 12
+
+
+def has_served(start: dt.date, as_of: dt.date, years: float) -> bool:
+    """满 N 年 / N 年以上, counted through the end of the cut-off day."""
+    whole = int(years)
+    target = _add_years(start, whole)
+    if years != whole:
+        month = target.month - 1 + round((years - whole) * 12)
+        target = target.replace(year=target.year + month // 12, month=month % 12 + 1, day=min(target.day, 28))
+    return target <= as_of + dt.timedelta(days=1)
+
+
+def ym(years: int, months: int) -> str:
+    if years and months:
+        return f"{years} 年 {months} 个月"
+    if years:
+        return f"{years} 年"
+    return f"{months} 个月"
+
+
+def cn_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def education_group(edu: str | None, equivalence: dict[str, str] | None) -> str | None:
+    """Technical-school classes count as the stated level (技工院校 equivalence)."""
+    if edu is None:
+        return None
+    return (equivalence or {}).get(edu, edu)
+
+
+def _edu_label(group: str) -> str:
+    return EDUCATION.get(group, group)
+
+
+def relatedness(env: Env) -> tuple[bool | None, list[str]]:
+    """所学专业与从事专业一致或相近 (or an exception that makes it count) → True/False/None."""
+    related = env.get("education_related")
+    if related is True or env.get("registered_certificate") is True or env.get("related_retraining") is True:
+        return True, []
+    if related is None:
+        return None, ["education_related"]
+    exceptions = [f for f in ("registered_certificate", "related_retraining") if env.get(f) is None]
+    return False, exceptions
+
+
+def _threshold(table: Any, group: str | None) -> float | None:
+    if isinstance(table, dict):
+        return table.get(group) if group is not None else None
+    return float(table)
+
+
+def _msg(rule: Rule, status: Status, default: str, **values: Any) -> str:
+    template = getattr(rule.messages, {"pass": "passed", "fail": "failed", "unknown": "unknown"}[status])
+    if template:
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError, ValueError):
+            log.warning("rule %s: message template does not fit %s", rule.id, sorted(values))
+    return default
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+@check("flag", required=("fact", "fail_if"))
+def _flag(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    fact = p["fact"]
+    value = env.get(fact)
+    if value is None:
+        return Outcome("unknown", _msg(rule, "unknown", f"尚不清楚：{FACTS[fact].meaning}"), [fact])
+    if bool(value) == bool(p["fail_if"]):
+        return Outcome("fail", _msg(rule, "fail", f"{rule.title}：不符合"))
+    return Outcome("pass", _msg(rule, "pass", f"{rule.title}：符合"))
+
+
+@check("min_number", required=("fact", "min"), optional=("unit",))
+def _min_number(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    fact, minimum, unit = p["fact"], float(p["min"]), p.get("unit", "")
+    value = env.get(fact)
+    if value is None:
+        return Outcome("unknown", _msg(rule, "unknown", f"尚不清楚{FACTS[fact].label}（要求不少于 {fmt(minimum)}{unit}）",
+                                       min=fmt(minimum)), [fact])
+    v = float(value)
+    if v >= minimum:
+        return Outcome("pass", _msg(rule, "pass", f"{FACTS[fact].label} {fmt(v)}{unit}，达到 {fmt(minimum)}{unit}",
+                                    value=fmt(v), min=fmt(minimum)))
+    return Outcome("fail", _msg(rule, "fail",
+                                f"{FACTS[fact].label} {fmt(v)}{unit}，要求不少于 {fmt(minimum)}{unit}，还差 {fmt(minimum - v)}{unit}",
+                                value=fmt(v), min=fmt(minimum), short=fmt(minimum - v)))
+
+
+@check("max_number", required=("fact", "max"), optional=("unit",))
+def _max_number(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    fact, maximum, unit = p["fact"], float(p["max"]), p.get("unit", "")
+    value = env.get(fact)
+    if value is None:
+        return Outcome("unknown", _msg(rule, "unknown", f"尚不清楚{FACTS[fact].label}（不超过 {fmt(maximum)}{unit}）",
+                                       max=fmt(maximum)), [fact])
+    v = float(value)
+    if v <= maximum:
+        return Outcome("pass", _msg(rule, "pass", f"{FACTS[fact].label} {fmt(v)}{unit}，未超过 {fmt(maximum)}{unit}",
+                                    value=fmt(v), max=fmt(maximum)))
+    return Outcome("fail", _msg(rule, "fail", f"{FACTS[fact].label} {fmt(v)}{unit}，超过 {fmt(maximum)}{unit}",
+                                value=fmt(v), max=fmt(maximum)))
+
+
+@check("assessments", required=("accepted", "count"), optional=("fact",))
+def _assessments(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    fact = p.get("fact", "assessments")
+    accepted, count = list(p["accepted"]), int(p["count"])
+    grades = env.get(fact)
+    need = "、".join(accepted[-1:]) + "（含）以上"
+    if not grades:
+        return Outcome("unknown", _msg(rule, "unknown", f"尚不清楚近 {count} 年年度考核结果（要求均为{need}）"), [fact])
+    bad = [g for g in grades[:count] if g not in accepted]
+    shown = "、".join(grades[:count])
+    if bad:
+        return Outcome("fail", _msg(rule, "fail", f"年度考核有「{'、'.join(bad)}」，要求近 {count} 年均为{need}",
+                                    grades=shown, bad="、".join(bad)))
+    if len(grades) < count:
+        return Outcome("unknown", _msg(rule, "unknown",
+                                       f"只知道 {len(grades)} 年的考核结果（{shown}），要求近 {count} 年均为{need}"),
+                       [fact])
+    return Outcome("pass", _msg(rule, "pass", f"近 {count} 年考核 {shown}，均为{need}", grades=shown))
+
+
+def _matches(text: str, item: dict[str, Any]) -> bool:
+    words = [item["name"], *item.get("keywords", [])]
+    return any(w and (w in text or (len(text) >= 2 and text in w)) for w in words)
+
+
+@check("specialty_not_excluded", required=("excluded",), optional=("scope",))
+def _specialty(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    spec = env.get("specialty")
+    if not spec:
+        return Outcome("unknown", _msg(rule, "unknown", "尚不清楚您从事的专业"), ["specialty"])
+    for item in p["excluded"]:
+        if _matches(spec, item):
+            return Outcome("fail", _msg(rule, "fail",
+                                        f"「{spec}」属于列入国家、省统一考试的专业（{item['name']}），本计划不予评审通过",
+                                        specialty=spec, excluded=item["name"]))
+    scope = p.get("scope") or []
+    if scope and not any(s in spec or spec in s for s in scope):
+        return Outcome("pass", _msg(rule, "pass",
+                                    f"「{spec}」不在统一考试专业之列；但也不在通知列举的专业中，请对照省平台「可评审专业」确认",
+                                    specialty=spec))
+    return Outcome("pass", _msg(rule, "pass", f"「{spec}」不属于统一考试专业", specialty=spec))
+
+
+@check("education", required=("levels",), optional=("equivalence", "related", "unstated"))
+def _education(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    edu = env.get("education")
+    if edu is None:
+        return Outcome("unknown", _msg(rule, "unknown", "尚不清楚您的学历"), ["education"])
+    group = education_group(edu, p.get("equivalence"))
+    levels = p["levels"]
+    accepted = list(levels) if isinstance(levels, dict | list) else [levels]
+    label = EDUCATION[edu] + (f"（按{_edu_label(group)}）" if group != edu else "")
+    if group in (p.get("unstated") or []):
+        return Outcome("unknown", _msg(rule, "unknown",
+                                       f"通知未单列{_edu_label(group)}学历的要求，请向受理点确认", education=label))
+    if group not in accepted:
+        want = "、".join(_edu_label(g) for g in accepted)
+        return Outcome("fail", _msg(rule, "fail", f"您的学历为{label}，本申报方式要求{want}", education=label))
+    if p.get("related", True):
+        rel, needs = relatedness(env)
+        if rel is None:
+            return Outcome("unknown", "尚不清楚所学专业与从事专业是否一致或相近", needs)
+        if rel is False:
+            return Outcome("fail", _msg(rule, "fail",
+                                        "所学专业与从事专业不一致也不相近，视为不具备规定学历（已取得所从事专业国家注册类资格证书，"
+                                        "或连续一年以上本专业脱产继续教育并取得证书或证明的除外）", education=label), needs)
+    return Outcome("pass", _msg(rule, "pass", f"学历{label}，符合要求", education=label))
+
+
+@check("title_years", required=("title", "years"), optional=("equivalence",))
+def _title_years(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    title = p["title"]
+    current = env.get("current_title")
+    tname = TITLES[title]
+    if current is None:
+        return Outcome("unknown", f"尚不清楚您现有职称（要求取得{tname}资格并聘任）", ["current_title"])
+    if current != title:
+        return Outcome("fail", _msg(rule, "fail", f"您现有职称为「{TITLES[current]}」，本申报方式要求取得{tname}资格后实际聘任",
+                                    title=tname))
+    group = education_group(env.get("education"), p.get("equivalence"))
+    table = p["years"]
+    if isinstance(table, dict) and group is None:
+        return Outcome("unknown", f"{tname}聘任年限要求取决于学历，尚不清楚您的学历", ["education"])
+    need = _threshold(table, group)
+    if need is None:
+        return Outcome("fail", _msg(rule, "fail", f"您的学历为{_edu_label(group or '')}，本申报方式未对该学历规定聘任年限要求",
+                                    title=tname))
+    since = env.get("title_since")
+    if since is None:
+        return Outcome("unknown", f"尚不清楚您聘任{tname}的起始时间（要求满 {fmt(need)} 年）", ["title_since"])
+    y, m = served(since, env.as_of)
+    counted = f"您 {since.year}年{since.month}月 起聘任{tname}，到 {cn_date(env.as_of)} 为 {ym(y, m)}"
+    if has_served(since, env.as_of, need):
+        return Outcome("pass", _msg(rule, "pass", f"{counted}，满 {fmt(need)} 年", title=tname, need=fmt(need)))
+    return Outcome("fail", _msg(rule, "fail", f"{counted}，要求满 {fmt(need)} 年", title=tname, need=fmt(need)),
+                   ["title_since"])
+
+
+@check("work_years", required=("years",), optional=("equivalence", "since_graduation", "unstated"))
+def _work_years(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    edu = env.get("education")
+    if edu is None:
+        return Outcome("unknown", "工作年限要求取决于学历，尚不清楚您的学历", ["education"])
+    group = education_group(edu, p.get("equivalence"))
+    if group in (p.get("unstated") or []):
+        return Outcome("unknown", f"通知未单列{_edu_label(group or '')}学历的工作年限要求，请向受理点确认")
+    need = _threshold(p["years"], group)
+    if need is None:
+        return Outcome("fail", _msg(rule, "fail", f"您的学历为{_edu_label(group or '')}，本申报方式未对该学历规定工作年限要求"))
+    years = env.get("related_work_years")
+    if years is None:
+        return Outcome("unknown", f"尚不清楚您毕业后从事本专业或相近专业工作的年限（{_edu_label(group or '')}要求 {fmt(need)} 年以上）",
+                       ["related_work_years"])
+    counted, note = float(years), ""
+    grad = env.get("graduation_date")
+    if p.get("since_graduation") and grad is not None:
+        y, m = served(grad, env.as_of)
+        after = y + m / 12
+        if after < counted:
+            counted = round(after, 2)
+            note = f"（只算毕业后：{grad.year}年{grad.month}月毕业，到截止日为 {ym(y, m)}）"
+    if counted >= float(need):
+        return Outcome("pass", _msg(rule, "pass", f"本专业或相近专业工作 {fmt(counted)} 年{note}，满 {fmt(need)} 年",
+                                    years=fmt(counted), need=fmt(need)))
+    return Outcome("fail", _msg(rule, "fail",
+                                f"{_edu_label(group or '')}要求毕业后从事本专业或相近专业工作 {fmt(need)} 年以上，您为 {fmt(counted)} 年{note}",
+                                years=fmt(counted), need=fmt(need)), ["related_work_years"])
+
+
+@check("skill_years", required=("levels", "years"))
+def _skill_years(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    level = env.get("skill_level")
+    need = float(p["years"])
+    if level is None:
+        return Outcome("unknown", "尚不清楚您是否有技师职业资格（职业技能等级）", ["skill_level"])
+    if level not in p["levels"]:
+        return Outcome("fail", _msg(rule, "fail", f"未取得技师职业资格或职业技能等级（现为：{SKILL_LEVELS[level]}）"))
+    since = env.get("skill_since")
+    if since is None:
+        return Outcome("unknown", f"尚不清楚您取得{SKILL_LEVELS[level]}的时间（要求取得后满 {fmt(need)} 年）", ["skill_since"])
+    y, m = served(since, env.as_of)
+    counted = f"{since.year}年{since.month}月 取得{SKILL_LEVELS[level]}，到 {cn_date(env.as_of)} 为 {ym(y, m)}"
+    if has_served(since, env.as_of, need):
+        return Outcome("pass", _msg(rule, "pass", f"{counted}，满 {fmt(need)} 年"))
+    return Outcome("fail", _msg(rule, "fail", f"{counted}，要求取得后从事技术技能工作满 {fmt(need)} 年"), ["skill_since"])
+
+
+@check("honours", required=("honours",))
+def _honours(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    got = env.get("skill_honours")
+    if got is None:
+        return Outcome("unknown", "尚不清楚您是否获得过通知所列技能荣誉", ["skill_honours"])
+    hits = [item["name"] for item in p["honours"] for h in got if _matches(str(h), item)]
+    if hits:
+        return Outcome("pass", _msg(rule, "pass", f"获得「{hits[0]}」，属于通知所列荣誉"))
+    listed = "、".join(item["name"] for item in p["honours"])
+    return Outcome("fail", _msg(rule, "fail", f"未获得通知所列技能荣誉（{listed}）"))
+
+
+@check("exceptional_tenure", required=("title", "with_education", "without_education", "education_levels"),
+       optional=("equivalence",))
+def _exceptional_tenure(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    title = p["title"]
+    tname = TITLES[title]
+    current = env.get("current_title")
+    if current is None:
+        return Outcome("unknown", f"尚不清楚您现有职称（破格要求任{tname}）", ["current_title"])
+    if current != title:
+        return Outcome("fail", _msg(rule, "fail", f"您现有职称为「{TITLES[current]}」，破格申报要求任{tname}"))
+    since = env.get("title_since")
+    if since is None:
+        return Outcome("unknown", f"尚不清楚您任{tname}的起始时间", ["title_since"])
+    w, wo = float(p["with_education"]), float(p["without_education"])
+    y, m = served(since, env.as_of)
+    counted = f"您任{tname} {ym(y, m)}（到 {cn_date(env.as_of)}）"
+    if has_served(since, env.as_of, wo):
+        return Outcome("pass", _msg(rule, "pass", f"{counted}，满 {fmt(wo)} 年（无论是否具备规定学历）"))
+    group = education_group(env.get("education"), p.get("equivalence"))
+    if not has_served(since, env.as_of, w):
+        return Outcome("fail", _msg(rule, "fail",
+                                    f"{counted}；破格要求具备规定学历任{tname}满 {fmt(w)} 年，或不具备规定学历任 {fmt(wo)} 年以上"),
+                       ["title_since"])
+    if group is None:
+        return Outcome("unknown", f"{counted}：具备规定学历满 {fmt(w)} 年即可，尚不清楚您的学历", ["education"])
+    if group not in p["education_levels"]:
+        return Outcome("fail", _msg(rule, "fail", f"{counted}；不具备规定学历的须任{tname} {fmt(wo)} 年以上"), ["title_since"])
+    rel, needs = relatedness(env)
+    if rel is None:
+        return Outcome("unknown", f"{counted}：若所学专业与从事专业一致或相近，满 {fmt(w)} 年即可", needs)
+    if rel is False:
+        return Outcome("fail", _msg(rule, "fail",
+                                    f"{counted}；所学专业不对口视为不具备规定学历，须任{tname} {fmt(wo)} 年以上"), needs)
+    return Outcome("pass", _msg(rule, "pass", f"{counted}，具备规定学历，满 {fmt(w)} 年"))
+
+
+@check("count_at_least", required=("fact", "min", "of"))
+def _count_at_least(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    fact, minimum, of = p["fact"], int(p["min"]), int(p["of"])
+    value = env.get(fact)
+    if value is None:
+        return Outcome("unknown", _msg(rule, "unknown", f"尚不清楚您符合所列 {of} 项条件中的几项（要求 {minimum} 项）"), [fact])
+    if int(value) >= minimum:
+        return Outcome("pass", _msg(rule, "pass", f"符合所列 {of} 项中的 {value} 项（要求 {minimum} 项）",
+                                    value=value, min=minimum))
+    return Outcome("fail", _msg(rule, "fail", f"符合所列 {of} 项中的 {value} 项，要求具备 {minimum} 项",
+                                value=value, min=minimum))
+
+
+@check("employer", required=("allowed",), optional=("transfer_fact",))
+def _employer(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    kind = env.get("employer_type")
+    if kind is None:
+        return Outcome("unknown", _msg(rule, "unknown", "尚不清楚您的单位性质"), ["employer_type"])
+    if kind in p["allowed"]:
+        return Outcome("pass", _msg(rule, "pass", "单位性质符合"))
+    transfer = p.get("transfer_fact")
+    if transfer:
+        moved = env.get(transfer)
+        if moved is None:
+            return Outcome("unknown", _msg(rule, "unknown", "尚不清楚您是否为从企业调入事业单位的正式在编人员"), [transfer])
+        if moved:
+            return Outcome("pass", _msg(rule, "pass", "从企业调入事业单位的正式在编人员，可参照执行"))
+    return Outcome("fail", _msg(rule, "fail", "本申报方式适用于在企业一直从事专业技术工作的人员"))
+
+
+@check("title_in", required=("titles",))
+def _title_in(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
+    current = env.get("current_title")
+    want = "、".join(TITLES[t] for t in p["titles"])
+    if current is None:
+        return Outcome("unknown", f"尚不清楚您现有职称（要求：{want}）", ["current_title"])
+    if current in p["titles"]:
+        return Outcome("pass", _msg(rule, "pass", f"现有职称{TITLES[current]}，符合"))
+    return Outcome("fail", _msg(rule, "fail", f"您现有职称为「{TITLES[current]}」，要求：{want}"))
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+def _eval_rule(env: Env, rule: Rule) -> Outcome:
+    params = {k: env.plan.resolve(v) for k, v in rule.params.items()}
+    out = CHECKS[rule.check].fn(env, rule, params)
+    if out.status == "unknown" and rule.assume_if_unknown:
+        return Outcome("pass", rule.assume_if_unknown, out.needs, assumed=True)
+    return out
+
+
+def _item(rule: Rule, out: Outcome) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "rule": rule.id, "title": rule.title, "message": out.message,
+        "clause": rule.clause.model_dump(), "cite": rule.clause.cite(),
+    }
+    if out.assumed:
+        d["assumed"] = True
+    if out.needs:
+        d["needs"] = out.needs
+    return d
+
+
+def _order(facts: set[str]) -> list[str]:
+    return sorted(facts, key=lambda f: (ASK_ORDER.index(f) if f in ASK_ORDER else len(ASK_ORDER), f))
+
+
+def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
+             what_if: bool = True) -> dict[str, Any]:
+    """Evaluate every route of the plan. `facts` may be raw JSON (validated here)."""
+    facts = validate_facts(facts)
+    cutoff = plan.as_of or as_of or dt.date.today()
+    env = Env(plan, facts, cutoff)
+    cache: dict[str, Outcome] = {}
+
+    def run(rule_id: str) -> Outcome:
+        if rule_id not in cache:
+            cache[rule_id] = _eval_rule(env, plan.rule(rule_id))
+        return cache[rule_id]
+
+    routes: dict[str, Any] = {}
+    missing: set[str] = set()
+    notes: list[str] = []
+    advice_seen: set[str] = set()
+    for route in plan.routes:
+        failed: list[dict[str, Any]] = []
+        unknown: list[dict[str, Any]] = []
+        passed: list[dict[str, Any]] = []
+        needs: set[str] = set()
+        fail_needs: list[set[str]] = []
+        for item in [*plan.general_rules, *route.rules]:
+            ids = item.any_of if isinstance(item, AnyOf) else [item]
+            outs = [(plan.rule(i), run(i)) for i in ids]
+            advice = [(r, o) for r, o in outs if r.severity == "advice"]
+            for r, o in advice:
+                if o.status == "fail" and r.id not in advice_seen:
+                    advice_seen.add(r.id)
+                    notes.append(f"{o.message}〔{_path(r.clause)}〕")
+            outs = [(r, o) for r, o in outs if r.severity != "advice"]
+            if not outs:
+                continue
+            statuses = {o.status for _, o in outs}
+            group = "pass" if "pass" in statuses else ("unknown" if "unknown" in statuses else "fail")
+            for r, o in outs:
+                if o.assumed:
+                    needs.update(o.needs)
+                if group == "pass":
+                    if o.status == "pass":
+                        passed.append(_item(r, o))
+                elif group == "fail":
+                    failed.append(_item(r, o))
+                    fail_needs.append(set(o.needs))
+                else:
+                    (unknown if o.status == "unknown" else failed if o.status == "fail" else passed).append(_item(r, o))
+                    if o.status == "unknown":
+                        needs.update(o.needs)
+                    if o.status == "fail":
+                        needs.update(o.needs)  # another way through the any_of
+        if failed:
+            eligible: bool | None = False
+        elif unknown:
+            eligible = None
+        else:
+            eligible = True if route.conditions_complete else None
+        if not failed:
+            missing |= needs
+        elif len(fail_needs) == 1 and fail_needs[0] - facts.keys():
+            # A single failure that an answer not yet given could lift (e.g. 注册证书 for 学历).
+            missing |= needs | fail_needs[0]
+        routes[route.id] = {
+            "title": route.title,
+            "eligible": eligible,
+            "conditions_complete": route.conditions_complete,
+            "stated_conditions_met": not failed and not unknown,
+            "failed": failed, "unknown": unknown, "passed": passed,
+        }
+    eligible_routes = [r.id for r in plan.routes if routes[r.id]["eligible"] is True]
+    met_incomplete = [r.id for r in plan.routes
+                      if routes[r.id]["stated_conditions_met"] and not r.conditions_complete]
+    if plan.as_of is None:
+        notes.insert(0, f"本通知未规定年限计算截止日期，以下年限按 {cn_date(cutoff)} 计算。")
+    if met_incomplete and plan.other_conditions_doc:
+        names = "、".join(plan.route(r).title for r in met_incomplete)
+        notes.append(f"{names}：本通知列出的条件均符合，但本通知未列全部申报条件，其余条件（任职年限、业绩成果等）见"
+                     f"{plan.other_conditions_doc}。")
+    for n in plan.notes:
+        notes.append(n.text + (f"〔{_path(n.clause)}〕" if n.clause else ""))
+    materials = {rid: [{"text": m.text, "cite": m.clause.cite()} for m in plan.materials(rid)]
+                 for rid in [*eligible_routes, *met_incomplete]}
+    result: dict[str, Any] = {
+        "plan": plan.id,
+        "plan_title": plan.title,
+        "as_of": cutoff.isoformat(),
+        "as_of_stated": plan.as_of is not None,
+        "eligible_routes": eligible_routes,
+        "stated_conditions_met_routes": met_incomplete,
+        "routes": routes,
+        "missing": _order(missing - facts.keys()),
+        "materials": materials,
+        "notes": notes,
+        "other_conditions_doc": plan.other_conditions_doc,
+        "what_if": None,
+    }
+    if what_if:
+        result["what_if"] = _what_if(plan, facts, cutoff, routes)
+    return result
+
+
+def _what_if(plan: Plan, facts: dict[str, Any], cutoff: dt.date, now: dict[str, Any]) -> dict[str, Any] | None:
+    """Shift the cut-off year by year: when would the same facts qualify for each route?"""
+    waiting = [rid for rid, r in now.items() if r["eligible"] is not True and r["failed"]]
+    if not waiting:
+        return None
+    found: dict[str, Any] = {}
+    for k in range(1, WHAT_IF_YEARS + 1):
+        later = dict(facts)
+        if later.get("related_work_years") is not None:
+            later["related_work_years"] = float(later["related_work_years"]) + k
+        res = evaluate(plan, later, as_of=_add_years(cutoff, k), what_if=False) if plan.as_of is None else \
+            evaluate(plan.model_copy(update={"as_of": _add_years(cutoff, k)}), later, what_if=False)
+        for rid in waiting:
+            r = res["routes"][rid]
+            if rid not in found and (r["eligible"] is True or (r["stated_conditions_met"] and not r["conditions_complete"])):
+                year = (plan.year + k) if plan.year else cutoff.year + k
+                found[rid] = {
+                    "year": year,
+                    "as_of": _add_years(cutoff, k).isoformat(),
+                    "message": f"按现有条件，{year} 年度可走{plan.route(rid).title}",
+                }
+    if not found:
+        return None
+    return {
+        "assumption": "假设您继续从事本专业工作、职称聘任和技能等级保持不变，年限每年随截止日期增加；"
+                      "学历、学分、考核等其他情况不变（实际以当年通知为准）。",
+        "routes": found,
+        "messages": [v["message"] for v in found.values()],
+    }
+
+
+# --- plain-Chinese rendering -----------------------------------------------------------------
+
+def _path(clause: Any) -> str:
+    return clause.path.replace(" › ", " ")
+
+
+def _short_cite(item: dict[str, Any]) -> str:
+    return item["clause"]["path"].replace(" › ", " ")
+
+
+def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, materials: bool = True) -> str:
+    """The result for a person: summary first, then failed rules with clauses, then materials."""
+    lines = [f"【{plan.title}】" + (f"年限算到 {cn_date(dt.date.fromisoformat(result['as_of']))}" if result["as_of_stated"]
+                                  else "")]
+    ok = [plan.route(r).title for r in result["eligible_routes"]]
+    met = [plan.route(r).title for r in result["stated_conditions_met_routes"]]
+    if ok:
+        lines.append("✅ 可以申报：" + "、".join(ok))
+    if met:
+        lines.append("☑️ 通知所列条件已符合：" + "、".join(met) + "（其余条件见" + (plan.other_conditions_doc or "评价条件") + "）")
+    undecided = [plan.route(rid).title for rid, r in result["routes"].items()
+                 if r["eligible"] is None and not r["stated_conditions_met"]]
+    if undecided:
+        lines.append("❓ 待确认：" + "、".join(undecided))
+    no = [plan.route(rid).title for rid, r in result["routes"].items() if r["eligible"] is False]
+    if no:
+        lines.append("❌ 暂不符合：" + "、".join(no))
+    if not ok and not met:
+        lines.insert(1, "按您提供的情况，目前没有可以申报的方式。" if not undecided else "目前还不能确定可以申报。")
+    if result.get("what_if"):
+        lines.extend(result["what_if"]["messages"])
+    if result["missing"]:
+        lines.append("还需确认：" + "、".join(FACTS[f].label for f in result["missing"][:6]))
+    for r in result["routes"].values():
+        if r["eligible"] is False:
+            shown: set[str] = set()
+            for f in r["failed"] if detail else r["failed"][:1]:
+                if f["rule"] not in shown:
+                    shown.add(f["rule"])
+                    lines.append(f"· {r['title']}：{f['message']}〔{_short_cite(f)}〕")
+    if detail:
+        for n in result["notes"][:3]:
+            lines.append("注：" + n)
+    if materials:
+        for rid, items in result["materials"].items():
+            lines.append(f"📋 {plan.route(rid).title}需准备：" + "；".join(m["text"] for m in items))
+            break
+    return "\n".join(lines)
+
+
+def describe_facts(facts: dict[str, Any]) -> str:
+    return "；".join(f"{FACTS[k].label}：{describe(k, v)}" for k, v in facts.items() if k in FACTS)
