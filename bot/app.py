@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 ROUTER_MODULES = [
     "bot.routes.health",
     "bot.routes.metrics",
+    "bot.routes.wechat",
 ]
 
 

@@ -9,6 +9,7 @@ import unicodedata
 from bot import metrics
 from handlers import registry
 from handlers.base import Context, Handler, Incoming
+from handlers.events import unknown_click
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +23,11 @@ def normalise(text: str) -> str:
 
 def route(msg: Incoming, ctx: Context) -> Handler:
     if msg.kind == "event":
-        if msg.event.lower() == "click" and msg.event_key in registry.MENU_KEYS:
-            return registry.MENU_KEYS[msg.event_key]
+        if msg.event.lower() == "click":
+            return registry.MENU_KEYS.get(msg.event_key) or registry.EVENTS.get("click", unknown_click)
         return registry.EVENTS.get(msg.event.lower(), _ignore_event)
+    if msg.kind == "voice" and not msg.text:
+        return _voice_without_text
     if msg.kind in ("text", "voice"):
         word = normalise(msg.text)
         for cmd in registry.COMMANDS:
@@ -44,8 +47,14 @@ def _ignore_event(msg: Incoming, ctx: Context) -> str | None:
     return None
 
 
+def _voice_without_text(msg: Incoming, ctx: Context) -> str:
+    return "抱歉，没能识别这条语音。请把问题用文字发给我，或发送「帮助」查看我能做什么。"
+
+
 def _polite(msg: Incoming, ctx: Context) -> str:
-    return "暂时只能处理文字消息。请直接输入您的问题，或发送「帮助」查看我能做什么。"
+    what = {"image": "图片", "video": "视频", "shortvideo": "视频", "location": "位置",
+            "link": "链接", "file": "文件"}.get(msg.raw_type.lower(), "这类消息")
+    return f"收到了，不过我暂时只能处理文字消息，看不了{what}。请直接输入您的问题，或发送「帮助」查看我能做什么。"
 
 
 def dispatch(msg: Incoming, services) -> str | None:  # type: ignore[no-untyped-def]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from handlers import events, materials, more, photo, qa, shuzhi, work_years
 from handlers import help as help_
-from handlers import materials, photo, qa, shuzhi, work_years
 from handlers.base import Handler
 
 
@@ -26,6 +26,7 @@ class Command:
 
 COMMANDS: list[Command] = [
     Command(("帮助", "help", "使用帮助", "菜单", "?", "？"), help_.handle),
+    Command(("更多", "more"), more.handle),
     Command(("证件照", "照片检查", "检查照片", "证件照检查", "照片"), photo.start),
     Command(("述职检查", "检查述职", "述职字数"), shuzhi.start, prefixes=shuzhi.PREFIXES),
     Command(("工作年限", "算工作年限", "工作年限计算", "年限计算", "计算工作年限"), work_years.start),
@@ -42,10 +43,12 @@ FLOWS: dict[str, Handler] = {
 # Custom-menu CLICK keys → handler (the menu itself is defined in bot/wechat/menu.py).
 MENU_KEYS: dict[str, Handler] = {
     "HELP": help_.handle,
+    "ASK": events.ask_prompt,
 }
 
 EVENTS: dict[str, Handler] = {
     "subscribe": help_.welcome,
+    "unsubscribe": events.unsubscribed,
 }
 
 # Non-text messages by kind (image → photo check when present); others get a polite note.
