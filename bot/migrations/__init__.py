@@ -1,0 +1,1 @@
+"""Alembic migrations of the bot database (see bot/db.py)."""

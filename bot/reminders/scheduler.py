@@ -1,0 +1,123 @@
+"""The reminder scheduler: claim due outbox rows in small batches, deliver them through a
+thread pool (WeChat calls are blocking HTTP), record every outcome, repeat.
+
+Runs inside `serve` (a daemon thread started from the app lifespan) or alone
+(`python -m bot scheduler`). Several schedulers may run at once: claims are atomic, see
+bot/reminders/repo.py for the exactly-once argument and its residual window.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.db import get_engine, utcnow
+from bot.reminders.delivery import Sender, WeChatSender, deliver
+from bot.reminders.plans import load_plan_infos
+from bot.reminders.repo import LEASE_S, Clock, ReminderRepo
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Tally:
+    claimed: int = 0
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    by_code: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Tally) -> None:
+        for k in ("claimed", "sent", "retry", "failed", "cancelled"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        for k, v in other.by_code.items():
+            self.by_code[k] = self.by_code.get(k, 0) + v
+
+
+class Scheduler:
+    def __init__(self, repo: ReminderRepo, sender: Sender, settings: Settings, *, threads: int = 16,
+                 batch: int | None = None, lease_s: float = LEASE_S, worker: str | None = None) -> None:
+        self.repo, self.sender, self.settings = repo, sender, settings
+        self.threads = threads
+        # Claim only what goes out right now: a crash leaves at most one batch uncertain.
+        self.batch = batch or threads * 4
+        self.lease_s = lease_s
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reminder")
+        self._stop = threading.Event()
+
+    @property
+    def clock(self) -> Clock:
+        return self.repo.clock
+
+    def run_once(self, max_batches: int | None = None) -> Tally:
+        """Deliver everything due now (batch after batch); returns what happened."""
+        total = Tally()
+        n = 0
+        while not self._stop.is_set() and (max_batches is None or n < max_batches):
+            rows = self.repo.claim(self.worker, self.batch, self.lease_s)
+            if not rows:
+                break
+            n += 1
+            now = self.clock()
+            results = list(self._pool.map(lambda r, now=now: deliver(r, self.sender, self.settings, now), rows))
+            self.repo.finish(self.worker, results)
+            t = Tally(claimed=len(rows))
+            for r in results:
+                if r.status == "sent":
+                    t.sent += 1
+                elif r.status == "pending":
+                    t.retry += 1
+                elif r.status == "failed":
+                    t.failed += 1
+                else:
+                    t.cancelled += 1
+                for _ch, code, _msg in r.attempts:
+                    t.by_code[str(code)] = t.by_code.get(str(code), 0) + 1
+            total.add(t)
+        if total.claimed:
+            log.info("reminders: claimed %d, sent %d, retry %d, failed %d, cancelled %d",
+                     total.claimed, total.sent, total.retry, total.failed, total.cancelled)
+        return total
+
+    def run_forever(self, interval_s: float | None = None) -> None:
+        interval = interval_s if interval_s is not None else self.settings.scheduler_interval_s
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("scheduler pass failed; retrying in %ss", interval)
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=True)
+
+
+def build(settings: Settings, services: Any = None, clock: Clock = utcnow, **kw: Any) -> Scheduler:
+    """A scheduler on the configured database and WeChat API; plans are synced first so
+    events added to subscribed plans and newly published plans of a series are queued."""
+    from bot.services import Services
+
+    services = services or Services(settings)
+    repo = ReminderRepo(get_engine(settings), settings, clock)
+    try:
+        repo.sync_plans(load_plan_infos(settings.plans_dir))
+    except Exception:  # plans missing or invalid: deliver what is queued anyway
+        log.exception("could not sync plans into the reminder outbox")
+    return Scheduler(repo, WeChatSender(services.wechat), settings, **kw)
+
+
+def start_in_thread(settings: Settings, services: Any = None) -> Scheduler:
+    """For `serve`: the scheduler loop in a daemon thread; `stop()` it on shutdown."""
+    sched = build(settings, services)
+    threading.Thread(target=sched.run_forever, name="reminder-scheduler", daemon=True).start()
+    log.info("reminder scheduler started in-process (every %ss)", settings.scheduler_interval_s)
+    return sched

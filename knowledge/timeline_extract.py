@@ -1,0 +1,252 @@
+"""Propose timeline events from a notice's Chinese date expressions, for an HR officer to
+confirm into a plan file (`python -m bot timeline extract FILE`).
+
+It finds 「8 月 1 日至 15 日」「截止时间为 8 月 26 日」「10月20日前」「2022年8月20日」
+「不少于五个工作日」 and fee payments announced by 12333 SMS, takes the year from the notice
+(front matter `year`, else 「2022 年度」 in the title/text), and keeps the sentence each came
+from with its heading path. Kind and audience are guesses from keywords: a person confirms.
+It never invents a date: an expression without a month/day becomes an undated event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.citation import Clause
+from knowledge.timeline import TimelineEvent
+
+_CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+_Y = r"(?:(?P<{y}>20\d{{2}})\s*年\s*)?"
+_MD = r"(?P<{m}>\d{{1,2}})\s*月\s*(?P<{d}>\d{{1,2}})\s*[日号]"
+RANGE_RE = re.compile(
+    _Y.format(y="y1") + _MD.format(m="m1", d="d1")
+    + r"\s*(?:至|到|—|－|-|~|～)\s*" + _Y.format(y="y2")
+    + r"(?:(?P<m2>\d{1,2})\s*月\s*)?(?P<d2>\d{1,2})\s*[日号]")
+DATE_RE = re.compile(_Y.format(y="y") + _MD.format(m="m", d="d") + r"(?P<before>\s*(?:之前|以前|前))?")
+WORKDAYS_RE = re.compile(r"不少于\s*(?P<n>\d+|[一二两三四五六七八九十]+)\s*个\s*工作日")
+MONTH_ONLY_RE = re.compile(r"(?<![\d年])(?P<m>\d{1,2})\s*月(?=\s*(?:评审|底|上旬|中旬|下旬|份))")
+YEAR_PLAN_RE = re.compile(r"(20\d{2})\s*年?度")
+YEAR_RE = re.compile(r"(20\d{2})\s*年")
+_SENTENCE_RE = re.compile(r"[^。；;！!？?\n]+[。；;！!？?]?")
+_LONE_DATE = re.compile(r"^\s*20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")
+
+_HEADING_PATTERNS = [  # level, pattern — for plain text notices without Markdown headings
+    (0, re.compile(r"^附件\s*\d+")),
+    (1, re.compile(r"^[一二三四五六七八九十]+、")),
+    (2, re.compile(r"^[（(]\s*[一二三四五六七八九十]+\s*[）)]")),
+    (3, re.compile(r"^\d+\s*[.．、]")),
+]
+
+
+@dataclass
+class Proposal:
+    event: TimelineEvent
+    sentence: str
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = self.event.model_dump(exclude_none=True, exclude_defaults=False)
+        d["clause"] = self.event.clause.model_dump()
+        return d
+
+
+def read_notice(path: Path) -> tuple[dict[str, Any], str]:
+    """(front matter, body) of a Markdown notice; plain text has empty front matter."""
+    text = path.read_text(encoding="utf-8")
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end != -1:
+            front = yaml.safe_load(text[3:end]) or {}
+            return (front if isinstance(front, dict) else {}), text[end + 4:]
+    return {}, text
+
+
+def notice_year(front: dict[str, Any], body: str) -> int | None:
+    """The notice's year: front matter, else 「2022 年度」, else the most frequent 「2022 年」."""
+    if isinstance(front.get("year"), int):
+        return int(front["year"])
+    for source in (str(front.get("title", "")), body):
+        m = YEAR_PLAN_RE.search(source)
+        if m:
+            return int(m.group(1))
+    years = YEAR_RE.findall(body)
+    return int(max(set(years), key=years.count)) if years else None
+
+
+def _cn_int(s: str) -> int:
+    if s.isdigit():
+        return int(s)
+    if s == "十":
+        return 10
+    if s.startswith("十"):
+        return 10 + _CN_NUM[s[1]]
+    if len(s) == 2 and s.endswith("十"):
+        return _CN_NUM[s[0]] * 10
+    if len(s) == 3 and s[1] == "十":
+        return _CN_NUM[s[0]] * 10 + _CN_NUM[s[2]]
+    return _CN_NUM[s]
+
+
+def _heading_title(line: str) -> str:
+    s = line.lstrip("#").strip().strip("*").strip()
+    # 「1. 网上个人申报。申报人员……」: a numbered paragraph is headed by its first phrase.
+    cut = re.search(r"[。：:]", s)
+    if cut and cut.start() <= 30:
+        s = s[: cut.start()]
+    return re.sub(r"\s+", " ", s)[:40].strip()
+
+
+class _Path:
+    """The heading path (附件 › 一、 › （一） › 1.) of the current line."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, str]] = []
+
+    def feed(self, line: str) -> None:
+        s = line.strip()
+        if not s:
+            return
+        md = re.match(r"^(#+)\s*", s)
+        body = s[md.end():] if md else s
+        body = body.strip("*").strip()
+        level = None
+        for lvl, pat in _HEADING_PATTERNS:
+            if pat.match(body):
+                level = lvl
+                break
+        if md and level is None:
+            if len(md.group(1)) == 1:  # the document title: not part of a clause path
+                self.stack = []
+                return
+            level = len(md.group(1))
+        if level is None:
+            return
+        if level == 3 and not md and not re.search(r"[。：:]", body[:32]):
+            return  # a plain numbered sentence, not a heading
+        self.stack = [(lv, t) for lv, t in self.stack if lv < level]
+        self.stack.append((level, _heading_title(s)))
+
+    def text(self) -> str:
+        return " › ".join(t for _, t in self.stack)
+
+
+def _guess(sentence: str, windowed: bool) -> tuple[str, str]:
+    s = sentence
+    if "公示" in s:
+        kind = "publicity"
+    elif "有效期" in s:
+        kind = "credential_validity"
+    elif "缴" in s and "费" in s:
+        kind = "payment_window"
+    elif any(k in s for k in ("纸质", "评审表", "邮寄")):
+        kind = "paper_forms_deadline"
+    elif "审核" in s and "单位" in s and ("截止" in s or "前" in s):
+        kind = "unit_review_deadline"
+    elif "材料" in s and "截止" in s:
+        kind = "materials_cutoff"
+    elif "申报" in s and windowed:
+        kind = "submission_window"
+    elif "结果" in s:
+        kind = "results"
+    else:
+        kind = "other"
+    if kind == "unit_review_deadline":
+        audience = "hr"
+    elif kind in ("submission_window", "payment_window", "credential_validity", "materials_cutoff"):
+        audience = "applicant"
+    elif any(k in s for k in ("用人单位", "单位经办", "受理部门", "受理点")) and "申报人" not in s:
+        audience = "hr"
+    else:
+        audience = "both"
+    return kind, audience
+
+
+def _date(y: str | None, m: str, d: str, year: int | None) -> dt.date | None:
+    yy = int(y) if y else year
+    if yy is None:
+        return None
+    try:
+        return dt.date(yy, int(m), int(d))
+    except ValueError:
+        return None
+
+
+def _short(sentence: str, limit: int = 30) -> str:
+    s = re.sub(r"<[^>]+>|（[^）]*）|\([^)]*\)", "", sentence)
+    s = re.sub(r"\s+", "", s).strip("。；;，,")
+    return s[:limit] + ("…" if len(s) > limit else "")
+
+
+def extract(path: Path, year: int | None = None) -> tuple[list[Proposal], int | None]:
+    """Proposed events of the notice at `path`, and the year used for dates without one."""
+    front, body = read_notice(path)
+    notice_id = str(front.get("id") or path.stem)
+    year = year or notice_year(front, body)
+    proposals: list[Proposal] = []
+    heads = _Path()
+    counts: dict[str, int] = {}
+
+    def add(kind: str, audience: str, sentence: str, path_text: str, notes: list[str], **when: Any) -> None:
+        counts[kind] = counts.get(kind, 0) + 1
+        eid = kind if counts[kind] == 1 else f"{kind}_{counts[kind]}"
+        clause = Clause(notice=notice_id, path=path_text or "（正文）", quote=sentence.strip())
+        event = TimelineEvent(id=eid, kind=kind, audience=audience,  # type: ignore[arg-type]
+                              text=_short(sentence), clause=clause, **when)
+        proposals.append(Proposal(event, sentence.strip(), notes))
+
+    for line in body.splitlines():
+        heads.feed(line)
+        if _LONE_DATE.match(line.strip("* ")):
+            continue  # the signature date under a notice is not an event
+        for sentence in _SENTENCE_RE.findall(line):
+            taken: list[tuple[int, int]] = []
+            for m in RANGE_RE.finditer(sentence):
+                start = _date(m["y1"], m["m1"], m["d1"], year)
+                end = _date(m["y2"] or m["y1"], m["m2"] or m["m1"], m["d2"], year)
+                if start is None or end is None:
+                    continue
+                if end < start:  # 「12 月 20 日至 1 月 10 日」 crosses the year
+                    end = end.replace(year=end.year + 1)
+                kind, audience = _guess(sentence, True)
+                add(kind, audience, sentence, heads.text(), [], start=start, end=end)
+                taken.append(m.span())
+            for m in DATE_RE.finditer(sentence):
+                if any(a <= m.start() < b for a, b in taken):
+                    continue
+                day = _date(m["y"], m["m"], m["d"], year)
+                if day is None:
+                    continue
+                kind, audience = _guess(sentence, False)
+                notes = [] if m["y"] else [f"年份取自通知：{year}"]
+                if m["before"]:
+                    add(kind, audience, sentence, heads.text(), notes, end=day)
+                else:
+                    add(kind, audience, sentence, heads.text(), notes, date=day)
+            for m in WORKDAYS_RE.finditer(sentence):
+                n = _cn_int(m["n"])
+                add("publicity" if "公示" in sentence else "other", _guess(sentence, False)[1], sentence,
+                    heads.text(), [], working_days=n,
+                    undated_note=f"不少于{n}个工作日，通知未给出起始日期")
+            for m in MONTH_ONLY_RE.finditer(sentence):
+                kind, audience = _guess(sentence, False)
+                add(kind, audience, sentence, heads.text(), [],
+                    undated_note=f"{int(m['m'])}月（通知未给出具体日期）")
+            if "12333" in sentence and "缴" in sentence and not taken:
+                add("payment_window", "applicant", sentence, heads.text(), [],
+                    undated_note="资格审查通过后按12333短信提示在规定时间内缴费，通知未给出具体日期")
+    return proposals, year
+
+
+def to_yaml(proposals: list[Proposal], year: int | None) -> str:
+    head = (f"# 从通知中识别的日期（年份按 {year} 年）。请逐条核对原文后粘贴到计划文件的 timeline: 下；\n"
+            "# kind/audience 为自动猜测，请确认。\n")
+    body = yaml.safe_dump({"timeline": [p.as_dict() for p in proposals]}, allow_unicode=True,
+                          sort_keys=False, width=1000)
+    return head + body
