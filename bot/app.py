@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 ROUTER_MODULES = [
     "bot.routes.health",
     "bot.routes.metrics",
+    "bot.routes.admin",
     "bot.routes.wechat",
+    "bot.routes.simulator",
 ]
 
 
