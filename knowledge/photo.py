@@ -47,8 +47,12 @@ TARGET_RATIO = Fraction(5, 7)  # 1寸 25×35 mm and 2寸 35×49 mm are both 5:7 
 # limit is checked from the header ourselves rather than by lowering the process-wide
 # Image.MAX_IMAGE_PIXELS, which other Pillow users in the process would also feel.
 MAX_PIXELS = 40_000_000
-# Fix computation works on at most this many pixels (a 12 MP phone photo) to stay fast.
-WORK_PIXELS = 12_000_000
+# A fix for a photo taller than BIG_HEIGHT that does not fit as is gets scaled to FIX_HEIGHT:
+# plenty for an electronic certificate (a 2寸 photo at 300 dpi is 413×579) and fast to encode.
+BIG_HEIGHT = 1600
+FIX_HEIGHT = 1200
+# JPEGs above this many pixels are decoded at a reduced scale (memory and time).
+DRAFT_PIXELS = 8_000_000
 # Re-saved files aim inside the limits with a margin, so a later tool's re-encode still fits.
 FIT_MIN_BYTES = 40 * KB
 FIT_MAX_BYTES = 900 * KB
@@ -150,6 +154,11 @@ def check_photo(data: bytes, *, make_fix: bool = True) -> PhotoReport:
             report.error = _bomb_message((w, h))
             return report
         frames = getattr(img, "n_frames", 1) if getattr(img, "is_animated", False) else 1
+        if img.format in ("JPEG", "MPO") and w * h > DRAFT_PIXELS:
+            # Decode big JPEGs at 1/2–1/8 scale (the decoder still reads the whole stream, so
+            # corruption is still caught); the rules only need the header's size.
+            r = BIG_HEIGHT / min(w, h)
+            img.draft(None, (int(w * r) + 1, int(h * r) + 1))
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -207,7 +216,7 @@ def _describe(report: PhotoReport, img: Image.Image, frames: int) -> None:
         report.notes.append("照片是 CMYK 印刷色彩模式：部分网站和证书系统读不出或颜色失真，建议转为 RGB 后另存。")
     orientation = img.getexif().get(0x0112, 1) if img.format in ("JPEG", "MPO", "WEBP", "PNG", "TIFF") else 1
     if orientation in (5, 6, 7, 8):
-        report.shown = (img.height, img.width)
+        report.shown = (report.height or 0, report.width or 0)
     elif orientation not in (1, None):
         report.notes.append("照片带有翻转/旋转标记，显示效果可能与文件不同，建议转正后另存。")
 
@@ -271,26 +280,37 @@ def _make_fix(report: PhotoReport, img: Image.Image) -> Fix:
     """Crop to the 5:7 ID ratio if needed, then find a JPEG quality that lands inside the
     size limits by actually encoding (scaling only if no quality fits)."""
     fix = Fix()
-    w, h = img.size
+    # Sizes in the file's own pixels (as displayed); `img` may be a reduced decode of it.
+    w, h = report.shown or (report.width or img.width, report.height or img.height)
+    k = img.width / w
     ratio = Fraction(w, h)
     work = img
     if not RATIO_MIN <= ratio <= RATIO_MAX:
         if ratio > RATIO_MAX:  # too wide: keep the height, trim both sides
             cw, ch = round(h * TARGET_RATIO), h
-            box = ((w - cw) // 2, 0, (w - cw) // 2 + cw, h)
+            left = (w - cw) // 2
+            box = (left, 0, left + cw, h)
         else:  # too tall: keep the width, trim mostly from the bottom (the head is near the top)
             cw, ch = w, round(w / TARGET_RATIO)
             top = (h - ch) // 4
             box = (0, top, w, top + ch)
         fix.crop = (cw, ch)
-        work = img.crop(box)
+        work = img.crop(tuple(round(v * k) for v in box))
+    if k < 1:  # only a reduced decode exists: the fix is necessarily a smaller image
+        work = work.resize((round(work.width * FIX_HEIGHT / work.height), FIX_HEIGHT), Image.Resampling.LANCZOS)
+        fix.resize = work.size
     if work.width <= MIN_W or work.height <= MIN_H:
         fix.notes.append(f"照片像素太小（{work.width}×{work.height}），放大会发虚，建议重新拍摄或扫描"
                          "（2寸照一般为 413×579 像素）。")
         return fix
-    if work.width * work.height > WORK_PIXELS:
-        scale = (WORK_PIXELS / (work.width * work.height)) ** 0.5
-        work = work.resize((int(work.width * scale), int(work.height * scale)), Image.Resampling.LANCZOS)
+    if work.height > BIG_HEIGHT:
+        # Large photos: one encode at the full size may already fit; otherwise shrink to an
+        # ID-photo size before searching, which keeps the whole check well inside WeChat's 5 s.
+        data = _encode(work, 90)
+        if FIT_MIN_BYTES <= len(data) <= FIT_MAX_BYTES:
+            fix.quality, fix.data, fix.size_bytes = 90, data, len(data)
+            return fix
+        work = work.resize((round(work.width * FIX_HEIGHT / work.height), FIX_HEIGHT), Image.Resampling.LANCZOS)
         fix.resize = work.size
     for candidate in _sizes(work):
         found = _fit_quality(candidate)

@@ -172,3 +172,13 @@ def test_every_reply_fits_a_wechat_passive_reply() -> None:
     cases = [encode(portrait(600, 600)), encode(portrait(200, 280)), b"", _png_header(30_000, 30_000)]
     for data in cases:
         assert len(format_report(check_photo(data)).encode()) < 1900
+
+
+def test_big_jpeg_is_decoded_reduced_but_reported_and_cropped_in_full_pixels() -> None:
+    report = check_photo(encode(portrait(4800, 3600), quality=80))
+    assert (report.width, report.height) == (4800, 3600)
+    assert {c.key for c in report.checks if not c.ok} == {"size", "ratio"}  # a 17 MP, 1 MB+ file
+    fix = report.fix
+    assert fix is not None and fix.crop == (2571, 3600) and fix.data is not None
+    assert "裁剪为 2571×3600 像素左右" in format_report(report)
+    assert check_photo(fix.data).ok
