@@ -29,7 +29,8 @@ def route(msg: Incoming, ctx: Context) -> Handler:
     if msg.kind == "voice" and not msg.text:
         return _voice_without_text
     if msg.kind in ("text", "voice"):
-        word = normalise(msg.text)
+        # A lone "？" trims to nothing; match it as typed (after NFKC) instead.
+        word = normalise(msg.text) or unicodedata.normalize("NFKC", msg.text or "").strip()
         for cmd in registry.COMMANDS:
             if word in cmd.words:
                 return cmd.handler
