@@ -153,6 +153,8 @@ FACTS: dict[str, FactSpec] = {f.name: f for f in [
        "否", "如果您的项目经历比这些多（例如参与一般项目 3 个以上），回答「否」。"),
     _f("performance_score", "number", "业绩子项得分", "按《评价标准》估算的工程业绩子项得分",
        "按《评价标准》估算，您的工程业绩子项能得多少分？", "45分", "回答数字即可，例如「45分」。"),
+    _f("applies_own_specialty", "bool", "申报本专业", "申报的专业是本人本专业或相近专业",
+       "您申报的是本人本专业或相近专业吗？（是／否）", "是", "申报专业与您所学或一直从事的专业相同或相近，回答「是」。"),
     _f("works_in_field", "bool", "现从事本行业", "现从事本计划所属行业（专业）的技术工作",
        "您现在是否从事本计划所属行业的技术工作？（是／否）", "是", "按实际从事的工作回答「是」或「否」。"),
     _f("business_exam_passed", "bool", "业务考试", "已取得本计划要求的业务考试成绩合格证明",
@@ -497,6 +499,6 @@ ASK_ORDER: list[str] = [
     "current_title", "title_since", "graduation_date", "related_work_years", "employer_type",
     "from_enterprise", "skill_level", "skill_since", "skill_honours", "ce_credits", "assessments",
     "exceptional_achievements", "registered_certificate", "related_retraining", "currently_appointed",
-    "works_in_field", "self_score", "referees_senior", "project_experience_minimal", "performance_score",
+    "works_in_field", "applies_own_specialty", "self_score", "referees_senior", "project_experience_minimal", "performance_score",
     "business_exam_passed", "representative_achievements",
 ]

@@ -187,10 +187,14 @@ def _max_number(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
                                 value=fmt(v), max=fmt(maximum)))
 
 
-@check("assessments", required=("accepted", "count"), optional=("fact",))
+@check("assessments", required=("accepted", "count"), optional=("fact", "or_since_title"))
 def _assessments(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     fact = p.get("fact", "assessments")
     accepted, count = list(p["accepted"]), int(p["count"])
+    since = env.get("title_since")
+    if p.get("or_since_title") and since is not None:
+        # 「任现职以来或近 N 年」: a shorter tenure needs only the years since appointment.
+        count = max(1, min(count, served(since, env.as_of)[0]))
     grades = env.get(fact)
     need = "、".join(accepted[-1:]) + "（含）以上"
     if not grades:
@@ -523,10 +527,10 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
                       if routes[r.id]["stated_conditions_met"] and not r.conditions_complete]
     if plan.as_of is None:
         notes.insert(0, f"本通知未规定年限计算截止日期，以下年限按 {cn_date(cutoff)} 计算。")
-    if met_incomplete and plan.other_conditions_doc:
-        names = "、".join(plan.route(r).title for r in met_incomplete)
-        notes.append(f"{names}：本通知列出的条件均符合，但本通知未列全部申报条件，其余条件（任职年限、业绩成果等）见"
-                     f"{plan.other_conditions_doc}。")
+    conditions_note = None
+    if any(not r.conditions_complete for r in plan.routes) and plan.other_conditions_doc:
+        conditions_note = (f"本通知未列全部申报条件（学历、任职年限、业绩成果等），这里只核对了通知写明的条件；"
+                           f"其余条件见{plan.other_conditions_doc}。")
     for n in plan.notes:
         notes.append(n.text + (f"〔{_path(n.clause)}〕" if n.clause else ""))
     materials = {rid: [{"text": m.text, "cite": m.clause.cite()} for m in plan.materials(rid)]
@@ -543,6 +547,7 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
         "materials": materials,
         "notes": notes,
         "other_conditions_doc": plan.other_conditions_doc,
+        "conditions_note": conditions_note,
         "what_if": None,
     }
     if what_if:
@@ -593,40 +598,50 @@ def _short_cite(item: dict[str, Any]) -> str:
 
 def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, materials: bool = True) -> str:
     """The result for a person: summary first, then failed rules with clauses, then materials."""
-    lines = [f"【{plan.title}】" + (f"年限算到 {cn_date(dt.date.fromisoformat(result['as_of']))}" if result["as_of_stated"]
-                                  else "")]
-    ok = [plan.route(r).title for r in result["eligible_routes"]]
-    met = [plan.route(r).title for r in result["stated_conditions_met_routes"]]
+    head = f"【{plan.title}】"
+    if result["as_of_stated"]:
+        head += f"年限算到 {cn_date(dt.date.fromisoformat(result['as_of']))}"
+    lines = [head]
+    routes = result["routes"]
+    ok = [routes[r]["title"] for r in result["eligible_routes"]]
+    met = [routes[r]["title"] for r in result["stated_conditions_met_routes"]]
+    undecided = [r["title"] for r in routes.values() if r["eligible"] is None and not r["stated_conditions_met"]]
+    no = [r["title"] for r in routes.values() if r["eligible"] is False]
     if ok:
         lines.append("✅ 可以申报：" + "、".join(ok))
     if met:
-        lines.append("☑️ 通知所列条件已符合：" + "、".join(met) + "（其余条件见" + (plan.other_conditions_doc or "评价条件") + "）")
-    undecided = [plan.route(rid).title for rid, r in result["routes"].items()
-                 if r["eligible"] is None and not r["stated_conditions_met"]]
+        lines.append("☑️ 通知写明的条件已符合：" + "、".join(met))
     if undecided:
         lines.append("❓ 待确认：" + "、".join(undecided))
-    no = [plan.route(rid).title for rid, r in result["routes"].items() if r["eligible"] is False]
     if no:
         lines.append("❌ 暂不符合：" + "、".join(no))
     if not ok and not met:
-        lines.insert(1, "按您提供的情况，目前没有可以申报的方式。" if not undecided else "目前还不能确定可以申报。")
+        lines.insert(1, "目前还不能确定能否申报。" if undecided else "按您提供的情况，目前没有可以申报的方式。")
     if result.get("what_if"):
         lines.extend(result["what_if"]["messages"])
+        if detail:
+            lines.append("（" + result["what_if"]["assumption"] + "）")
     if result["missing"]:
         lines.append("还需确认：" + "、".join(FACTS[f].label for f in result["missing"][:6]))
-    for r in result["routes"].values():
+    if result.get("conditions_note"):
+        lines.append(result["conditions_note"])
+    # Failed rules, each once, with the routes it blocks and its clause.
+    failures: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for r in routes.values():
         if r["eligible"] is False:
-            shown: set[str] = set()
             for f in r["failed"] if detail else r["failed"][:1]:
-                if f["rule"] not in shown:
-                    shown.add(f["rule"])
-                    lines.append(f"· {r['title']}：{f['message']}〔{_short_cite(f)}〕")
+                failures.setdefault(f["rule"], (f, []))[1].append(r["title"])
+    if failures:
+        lines.append("不符合的原因：")
+    for f, titles in failures.values():
+        who = "各申报方式" if len(titles) == len(routes) and len(routes) > 1 else "、".join(titles)
+        lines.append(f"· {who}：{f['message']}〔{_short_cite(f)}〕")
     if detail:
-        for n in result["notes"][:3]:
+        for n in result["notes"][:4]:
             lines.append("注：" + n)
     if materials:
         for rid, items in result["materials"].items():
-            lines.append(f"📋 {plan.route(rid).title}需准备：" + "；".join(m["text"] for m in items))
+            lines.append(f"📋 {routes[rid]['title']}需准备：" + "；".join(m["text"] for m in items))
             break
     return "\n".join(lines)
 
