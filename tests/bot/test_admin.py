@@ -1,0 +1,223 @@
+"""The HR console in headless Chromium against uvicorn on a loopback port: token login,
+notice upload → searchable, timeline review → published into the plan file, reminder
+overview, question tryout with passages and scores; plus the access rules over plain HTTP."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from bot.app import create_app
+from bot.services import set_services
+from bot.settings import KNOWLEDGE_DIR, Settings
+from bot.wechat.loopback import serve_in_thread
+
+TOKEN = "hr-secret-0123456789abcdef"
+PLAN = "linping-manufacturing-engineer-2022"
+NEW_ID = "ningbo-textile-engineer-2025"
+
+
+@dataclass
+class Live:
+    url: str
+    settings: Settings
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    root = tmp_path_factory.mktemp("admin")
+    notices, plans = root / "notices", root / "plans"
+    notices.mkdir()
+    # One seed notice keeps each index build short; the plan that cites it comes along.
+    shutil.copy(KNOWLEDGE_DIR / "notices" / f"{PLAN}.md", notices)
+    shutil.copytree(KNOWLEDGE_DIR / "plans", plans)
+    settings = Settings(data_dir=root / "data", notices_dir=notices, plans_dir=plans, admin_token=TOKEN,
+                        scheduler_in_serve=False)
+    app = create_app(settings)
+    try:
+        with serve_in_thread(app, lifespan="on", timeout_s=180) as url:
+            yield Live(url, settings)
+    finally:
+        set_services(None)
+
+
+def _docx() -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_heading("关于做好2025年度宁波市纺织工程专业工程师职称评审工作的通知", level=0)
+    d.add_paragraph("各有关单位：现将2025年度宁波市纺织工程专业工程师职称评审有关事项通知如下。")
+    d.add_heading("一、申报时间", level=1)
+    d.add_paragraph("网上个人申报时间为2025年7月1日至7月20日，逾期不予受理。")
+    d.add_paragraph("用人单位须于2025年7月25日前完成审核推荐。")
+    d.add_heading("二、评审费用", level=1)
+    d.add_paragraph("纺织工程专业工程师评审费为每人280元，由申报人在资格审查通过后缴纳。")
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+# --- access rules over plain HTTP --------------------------------------------------------------
+def test_console_does_not_exist_without_a_token(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.services import Services, get_services
+
+    keep = get_services()
+    try:
+        app = create_app(Settings(data_dir=tmp_path, admin_token=""))
+        client = TestClient(app)
+        for path in ("/admin", "/admin/login", "/admin/notices", "/admin/ask?q=x"):
+            assert client.get(path, follow_redirects=False).status_code == 404
+        assert client.post("/admin/login", data={"token": ""}).status_code == 404
+    finally:
+        set_services(keep if isinstance(keep, Services) else None)
+
+
+def test_wrong_token_is_refused_and_actions_need_a_session(live: Live) -> None:
+    with httpx.Client(base_url=live.url) as http:
+        r = http.post("/admin/login", data={"token": TOKEN + "x"})
+        assert r.status_code == 403 and "令牌不正确" in r.text and "zc_admin" not in r.headers.get("set-cookie", "")
+        assert http.get("/admin", follow_redirects=False).headers["location"] == "/admin/login"
+        r = http.post("/admin/notices", files={"file": ("x.md", b"# x\n" * 20)})
+        assert r.status_code == 403
+        ok = http.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
+        assert ok.status_code == 303
+        cookie = ok.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and TOKEN.lower() not in cookie
+        assert http.get("/admin").status_code == 200
+
+
+def test_corrupt_or_unsupported_uploads_get_a_clear_message_and_lose_nothing(live: Live) -> None:
+    before = sorted(p.name for p in live.settings.notices_dir.iterdir())
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        r = http.post("/admin/notices", files={"file": ("坏文件.docx", b"PK\x03\x04 not really a zip")})
+        assert r.status_code == 400 and "已损坏" in r.text and "Traceback" not in r.text
+        r = http.post("/admin/notices", files={"file": ("表格.xlsx", b"whatever")})
+        assert r.status_code == 400 and "不支持的文件类型" in r.text
+        r = http.post("/admin/notices", files={"file": ("空.pdf", b"")})
+        assert r.status_code == 400
+    assert sorted(p.name for p in live.settings.notices_dir.iterdir()) == before
+
+
+# --- the browser ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    webdriver = pytest.importorskip("selenium.webdriver")
+    chromedriver = shutil.which("chromedriver")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromedriver or not chromium:
+        pytest.skip("chromium / chromedriver not installed (make browser)")
+    import tempfile
+
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="zc-admin-chrome-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
+    driver.set_page_load_timeout(180)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_hr_uploads_reviews_publishes_and_tries_a_question(live: Live, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    d.get(f"{live.url}/admin")
+    assert d.current_url.endswith("/admin/login")
+    d.find_element(By.ID, "token").send_keys("wrong")
+    d.find_element(By.ID, "login").click()
+    assert "令牌不正确" in d.find_element(By.ID, "message").text
+    d.find_element(By.ID, "token").send_keys(TOKEN)
+    d.find_element(By.ID, "login").click()
+    assert d.find_element(By.TAG_NAME, "h1").text == "概览"
+    session = next(c for c in d.get_cookies() if c["name"] == "zc_admin")
+    assert session["httpOnly"] is True
+
+    # Upload a DOCX notice: it is ingested and the proposed dates are shown for review.
+    upload = tmp_path / "宁波纺织2025.docx"
+    upload.write_bytes(_docx())
+    d.find_element(By.ID, "nav-notices").click()
+    d.find_element(By.ID, "file").send_keys(str(upload))
+    d.find_element(By.ID, "notice_id").send_keys(NEW_ID)
+    d.find_element(By.ID, "upload").click()
+    assert "已入库" in d.find_element(By.ID, "message").text
+    rows = d.find_elements(By.CSS_SELECTOR, "#proposals tr")[1:]
+    page = d.find_element(By.ID, "proposals").text
+    assert "2025年7月1日至7月20日" in page and "7月25日" in page
+    assert (live.settings.notices_dir / f"{NEW_ID}.md").exists()
+
+    # Publish the submission window (text edited by HR) to the plan.
+    window = next(r for r in rows if "7月1日至7月20日" in r.text)
+    box = window.find_element(By.CSS_SELECTOR, "input[type=checkbox]")
+    event_id = box.get_attribute("value")
+    text_box = window.find_element(By.CSS_SELECTOR, "input[type=text]")
+    text_box.clear()
+    text_box.send_keys("网上个人申报（宁波纺织）")
+    for other in rows:
+        cb = other.find_element(By.CSS_SELECTOR, "input[type=checkbox]")
+        if cb.is_selected() != (cb.get_attribute("value") == event_id):
+            cb.click()
+    Select(d.find_element(By.ID, "plan")).select_by_value(PLAN)
+    d.find_element(By.ID, "publish").click()
+    assert f"已发布到计划 {PLAN}" in d.find_element(By.ID, "message").text
+    plan = yaml.safe_load((live.settings.plans_dir / f"{PLAN}.yaml").read_text(encoding="utf-8"))
+    published = [e for e in plan["timeline"] if e["id"] == event_id]
+    assert published and published[0]["text"] == "网上个人申报（宁波纺织）"
+    assert str(published[0]["start"]) == "2025-07-01" and str(published[0]["end"]) == "2025-07-20"
+    assert published[0]["clause"]["notice"] == NEW_ID
+    from knowledge.plans import load_plan_file
+
+    assert load_plan_file(live.settings.plans_dir / f"{PLAN}.yaml").timeline  # still a valid plan
+
+    # The new notice is searchable: the tryout shows the answer and its passages with scores.
+    d.find_element(By.ID, "nav-ask").click()
+    d.find_element(By.ID, "q").send_keys("宁波纺织工程专业工程师评审费是多少？")
+    d.find_element(By.ID, "ask").click()
+    assert "280元" in d.find_element(By.ID, "answer").text
+    sources = d.find_elements(By.CSS_SELECTOR, "#sources tr")[1:]
+    assert sources and NEW_ID in sources[0].text
+    assert float(sources[0].find_element(By.CLASS_NAME, "score").text) > 0
+
+    # Overview: subscriber counts per plan and delivery results from the reminders database.
+    _seed_reminders(live.settings)
+    d.find_element(By.ID, "nav-home").click()
+    row = next(r for r in d.find_elements(By.CSS_SELECTOR, "#subscribers tr") if PLAN in r.text)
+    assert [c.text for c in row.find_elements(By.TAG_NAME, "td")][1:3] == ["2", "1"]
+    results = d.find_element(By.ID, "deliveries").text
+    assert "template：成功 1" in results and "errcode 45015" in results
+
+
+def _seed_reminders(settings: Settings) -> None:
+    """Two applicants and one HR officer subscribed; two deliveries logged (one refused)."""
+    from bot.db import deliveries, get_engine, utcnow
+    from bot.reminders.plans import load_plan_infos
+    from bot.reminders.repo import ReminderRepo
+
+    engine = get_engine(settings)
+    repo = ReminderRepo(engine, settings)
+    info = load_plan_infos(settings.plans_dir)[PLAN]
+    for openid, role in (("o_app_1", "applicant"), ("o_app_2", "applicant"), ("o_hr_1", "hr")):
+        repo.subscribe(openid, info, role)
+    with engine.begin() as c:
+        c.execute(deliveries.insert(), [
+            {"openid": "o_app_1", "plan_id": PLAN, "channel": "template", "errcode": 0, "at": utcnow()},
+            {"openid": "o_app_2", "plan_id": PLAN, "channel": "custom", "errcode": 45015, "at": utcnow()}])
