@@ -23,6 +23,7 @@ ROUTER_MODULES = [
     "bot.routes.admin",
     "bot.routes.wechat",
     "bot.routes.simulator",
+    "bot.routes.hr",
 ]
 
 
@@ -39,7 +40,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(lambda: services.qa)
         app.state.ready = True
         log.info("ready (env=%s)", services.settings.app_env)
+        sched = await asyncio.to_thread(_start_scheduler, services)
         yield
+        if sched is not None:
+            await asyncio.to_thread(sched.stop)
 
     app = FastAPI(title="职称助手", version="0.1.0", lifespan=lifespan)
     app.state.services = services
@@ -48,3 +52,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     return app
+
+
+def _start_scheduler(services: Services):  # type: ignore[no-untyped-def]
+    """The reminder scheduler inside `serve` (SCHEDULER_IN_SERVE); never blocks startup."""
+    if not services.settings.scheduler_in_serve:
+        return None
+    try:
+        from bot.reminders.scheduler import start_in_thread
+
+        return start_in_thread(services.settings, services)
+    except Exception:
+        log.exception("reminder scheduler did not start")
+        return None
