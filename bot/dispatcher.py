@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from bot import metrics
+from bot.reminders import activity
 from handlers import registry
 from handlers.base import Context, Handler, Incoming
 from handlers.events import unknown_click
@@ -65,6 +66,7 @@ def dispatch(msg: Incoming, services) -> str | None:  # type: ignore[no-untyped-
         ctx = Context(user=msg.user, state=store.get_dialog(msg.user), services=services)
         handler = route(msg, ctx)
         metrics.handler_runs.labels(metrics.handler_name(handler)).inc()
+        activity.record(msg, services)  # 48-hour window for reminders (bot/reminders)
         reply = handler(msg, ctx)
         store.set_dialog(msg.user, ctx.state)
     return reply

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import events, materials, more, photo, qa, shuzhi, work_years
+from handlers import events, materials, more, photo, qa, reminders, shuzhi, work_years
 from handlers import help as help_
 from handlers.base import Handler
 
@@ -31,6 +31,11 @@ COMMANDS: list[Command] = [
     Command(("述职检查", "检查述职", "述职字数"), shuzhi.start, prefixes=shuzhi.PREFIXES),
     Command(("工作年限", "算工作年限", "工作年限计算", "年限计算", "计算工作年限"), work_years.start),
     Command(("材料清单", "申报材料清单", "邮寄清单", "材料"), materials.start, prefixes=("材料清单",)),
+    Command(("提醒", "订阅提醒", "截止提醒", "日期提醒"), reminders.start),
+    Command(("我的提醒", "查看提醒"), reminders.mine),
+    Command(("取消提醒", "退订提醒", "停止提醒"), reminders.cancel),
+    Command(reminders.SERIES_WORDS, reminders.series),
+    Command(("删除我的信息", "删除我的数据", "删除信息"), reminders.forget),
 ]
 
 # Guided dialogs: the name stored in state["flow"] → the handler that continues it.
@@ -38,17 +43,19 @@ FLOWS: dict[str, Handler] = {
     shuzhi.FLOW: shuzhi.handle,
     work_years.FLOW: work_years.handle,
     materials.FLOW: materials.handle,
+    reminders.FLOW: reminders.handle,
 }
 
 # Custom-menu CLICK keys → handler (the menu itself is defined in bot/wechat/menu.py).
 MENU_KEYS: dict[str, Handler] = {
     "HELP": help_.handle,
     "ASK": events.ask_prompt,
+    "REMINDERS": reminders.start,
 }
 
 EVENTS: dict[str, Handler] = {
     "subscribe": help_.welcome,
-    "unsubscribe": events.unsubscribed,
+    "unsubscribe": reminders.unsubscribed,  # clears the dialog and stops pushes
 }
 
 # Non-text messages by kind (image → photo check when present); others get a polite note.

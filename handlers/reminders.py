@@ -1,0 +1,220 @@
+"""Deadline reminders in chat: subscribe (plan → role → confirmation with the dates),
+「我的提醒」, 「取消提醒」, 「新年度通知发布后提醒我」, 「删除我的信息」 and the unsubscribe event.
+
+Dialog: 提醒 → [plan] → [role] → subscribed (or: dates passed → offer the series).
+The eligibility dialog may leave `plan_id` in the state; it is then pre-selected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+from bot.db import get_engine, utcnow
+from bot.reminders.plans import PlanInfo, plan_info
+from bot.reminders.repo import ReminderRepo
+from bot.reminders.schedule import NO_PUSH_KINDS, local_today
+from handlers import events
+from handlers.base import Context, Incoming
+
+log = logging.getLogger(__name__)
+
+FLOW = "reminders"
+SERIES_WORDS = ("新年度通知发布后提醒我", "新年度提醒", "明年提醒我")
+ROLES = {"1": "applicant", "申报人": "applicant", "本人": "applicant", "个人": "applicant",
+         "2": "hr", "单位经办人": "hr", "经办人": "hr", "hr": "hr", "人事": "hr", "单位": "hr"}
+ROLE_LABEL = {"applicant": "申报人", "hr": "单位经办人"}
+
+
+def repo(ctx: Context) -> ReminderRepo:
+    s = ctx.services.settings
+    return ReminderRepo(get_engine(s), s, getattr(ctx.services, "clock", utcnow))
+
+
+def _plans(ctx: Context) -> dict[str, PlanInfo]:
+    return {pid: plan_info(p) for pid, p in sorted(ctx.services.plans.items())}
+
+
+def _today(ctx: Context, r: ReminderRepo) -> dt.date:
+    return local_today(r.clock(), ctx.services.settings)
+
+
+def _plan_menu(plans: dict[str, PlanInfo]) -> str:
+    lines = [f"{i}. {p.label}" for i, p in enumerate(plans.values(), 1)]
+    return "请选择要订阅日期提醒的评审计划，回复序号：\n" + "\n".join(lines) + "\n（发送「退出」结束）"
+
+
+def _role_prompt(plan: PlanInfo) -> str:
+    return (f"已选择：{plan.label}\n您是：\n1. 申报人（网上申报、缴费等日期）\n"
+            "2. 单位经办人（单位审核推荐截止等日期）\n请回复 1 或 2。")
+
+
+# --- entry points ------------------------------------------------------------------------------
+
+def start(msg: Incoming, ctx: Context) -> str:
+    """「提醒」 / menu REMINDERS / the end of an eligibility dialog."""
+    plans = _plans(ctx)
+    if not plans:
+        return "暂时没有可订阅的评审计划。"
+    chosen = ctx.state.get("plan_id") or ctx.state.get("plan")
+    if isinstance(chosen, str) and chosen in plans:
+        ctx.enter(FLOW, step="role", plan=chosen)
+        return _role_prompt(plans[chosen])
+    if len(plans) == 1:
+        only = next(iter(plans))
+        ctx.enter(FLOW, step="role", plan=only)
+        return _role_prompt(plans[only])
+    ctx.enter(FLOW, step="plan", plans=list(plans))
+    return _plan_menu(plans)
+
+
+def handle(msg: Incoming, ctx: Context) -> str:
+    """Continue the dialog."""
+    text = (msg.text or "").strip()
+    if text in ("退出", "取消", "算了", "q"):
+        ctx.leave()
+        return "已退出订阅。需要时发送「提醒」。"
+    plans = _plans(ctx)
+    step = ctx.state.get("step")
+    if step == "plan":
+        ids = [p for p in ctx.state.get("plans", []) if p in plans]
+        pick = _pick_plan(text, ids, plans)
+        if pick is None:
+            ctx.state["misses"] = ctx.state.get("misses", 0) + 1
+            return "没有找到这个计划。请回复列表中的序号（如 1）。\n" + _plan_menu({i: plans[i] for i in ids})
+        ctx.enter(FLOW, step="role", plan=pick)
+        return _role_prompt(plans[pick])
+    plan = plans.get(ctx.state.get("plan", ""))
+    if plan is None:
+        return start(msg, ctx)
+    if step == "role":
+        role = ROLES.get(re.sub(r"\s+", "", text).lower().strip("。.")) or _role_in(text)
+        if role is None:
+            return "请回复 1（申报人）或 2（单位经办人）。\n" + _role_prompt(plan)
+        return _subscribe(ctx, plan, role)
+    if step == "series":
+        if text in SERIES_WORDS or text in ("1", "是", "好", "好的", "要"):
+            return series(msg, ctx)
+        ctx.leave()
+        return "好的，不订阅。需要时发送「提醒」。"
+    ctx.leave()
+    return start(msg, ctx)
+
+
+def _pick_plan(text: str, ids: list[str], plans: dict[str, PlanInfo]) -> str | None:
+    if text.isdigit() and 1 <= int(text) <= len(ids):
+        return ids[int(text) - 1]
+    hits = [i for i in ids if text and (text in plans[i].label or plans[i].region.endswith(text)
+                                         or text in plans[i].series)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _role_in(text: str) -> str | None:
+    if "申报" in text:
+        return "applicant"
+    if "单位" in text or "经办" in text or "HR" in text.upper():
+        return "hr"
+    return None
+
+
+def _subscribe(ctx: Context, plan: PlanInfo, role: str) -> str:
+    r = repo(ctx)
+    today = _today(ctx, r)
+    mine = [e for e in plan.timeline if e.applies_to(role)]
+    future = [e for e in mine if e.dated and e.last_day and e.last_day >= today and e.kind not in NO_PUSH_KINDS]
+    if not future:
+        ctx.enter(FLOW, step="series", plan=plan.id, role=role)
+        last = max((e.last_day for e in mine if e.last_day), default=None)
+        when = f"（最后一个日期是 {last.year}年{last.month}月{last.day}日）" if last else ""
+        return (f"{plan.label}的申报日期都已过去{when}，现在订阅不会再收到提醒。\n"
+                "新年度的通知发布后可以提醒您：回复「新年度通知发布后提醒我」；不需要请回复「退出」。")
+    n = r.subscribe(ctx.user, plan, role)
+    ctx.leave()
+    lines = [f"已订阅：{plan.label}（{ROLE_LABEL[role]}）。我会在以下日期前 "
+             f"{'、'.join(str(d) for d in sorted(ctx.services.settings.reminder_lead_days, reverse=True))} "
+             f"天的 {ctx.services.settings.reminder_send_time} 提醒您（共 {n} 条）："]
+    lines += _event_lines(mine, today)
+    lines.append("发送「我的提醒」查看，「取消提醒」停止。")
+    return "\n".join(lines)
+
+
+def _event_lines(events_: list[Any], today: dt.date) -> list[str]:
+    out = []
+    for e in events_:
+        if e.dated:
+            last = e.last_day
+            days = (last - today).days if last else None
+            left = ("已过" if days is not None and days < 0 else
+                    "今天" if days == 0 else f"还有{days}天")
+            note = "（仅供核对，不推送）" if e.kind in NO_PUSH_KINDS else ""
+            out.append(f"· {e.text}：{e.when_text()}（{left}）{note}")
+        else:
+            out.append(f"· {e.text}：{e.undated_note}（无固定日期，不推送）")
+    return out
+
+
+def series(msg: Incoming, ctx: Context) -> str:
+    """「新年度通知发布后提醒我」."""
+    plans = _plans(ctx)
+    plan = plans.get(ctx.state.get("plan", "")) if ctx.flow == FLOW else None
+    if plan is None:
+        return "请先发送「提醒」选择计划；如果该计划日期已过，我会提供新年度提醒。"
+    role = ctx.state.get("role", "applicant")
+    repo(ctx).subscribe_series(ctx.user, plan, role)
+    ctx.leave()
+    return (f"好的。{plan.region}{plan.series}{plan.level}新年度的评审计划发布后，我会通知您一次，"
+            "届时再发送「提醒」订阅具体日期。发送「取消提醒」可撤销。")
+
+
+def mine(msg: Incoming, ctx: Context) -> str:
+    """「我的提醒」: subscriptions with dates and days remaining."""
+    r = repo(ctx)
+    subs = r.list_subscriptions(ctx.user)
+    if not subs:
+        return "您还没有订阅提醒。发送「提醒」订阅申报、审核、缴费等日期。"
+    plans = _plans(ctx)
+    today = _today(ctx, r)
+    lines = ["您订阅的提醒："]
+    for s in subs:
+        plan = plans.get(s["plan_id"])
+        name = plan.label if plan else s["plan_id"]
+        if s["kind"] == "series_next":
+            lines.append(f"【{name}】新年度通知发布后通知您一次")
+            continue
+        lines.append(f"【{name}】（{ROLE_LABEL.get(s['role'], s['role'])}）")
+        if plan:
+            lines += _event_lines([e for e in plan.timeline if e.applies_to(s["role"])], today)
+    lines.append("发送「取消提醒」停止全部提醒。")
+    return "\n".join(lines)
+
+
+def cancel(msg: Incoming, ctx: Context) -> str:
+    """「取消提醒」: stop every reminder of this user."""
+    n = repo(ctx).unsubscribe(ctx.user)
+    if ctx.flow == FLOW:
+        ctx.leave()
+    return f"已取消全部提醒（{n} 项订阅）。" if n else "您目前没有订阅提醒。"
+
+
+def forget(msg: Incoming, ctx: Context) -> str:
+    """「删除我的信息」: everything the bot keeps about the user."""
+    counts = repo(ctx).forget_user(ctx.user)
+    store = ctx.services.store
+    store.set_dialog(ctx.user, {})
+    store.delete(f"pending:{ctx.user}")
+    ctx.leave()
+    log.info("user data deleted on request (%d rows)", sum(counts.values()))
+    return ("已删除我保存的关于您的全部信息：提醒订阅、待发送提醒、发送记录、对话进度和未读完的回答。"
+            "之后不会再给您推送提醒。")
+
+
+def unsubscribed(msg: Incoming, ctx: Context) -> None:
+    """The user unfollowed: clear the dialog (as the gateway's default did) and stop pushes."""
+    events.unsubscribed(msg, ctx)
+    try:
+        repo(ctx).stop_user(ctx.user)
+    except Exception:  # the dialog is already cleared; the outbox stops the user on 43004 anyway
+        log.exception("could not stop reminders for an unsubscribed user")
+    return None
