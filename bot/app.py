@@ -23,6 +23,7 @@ ROUTER_MODULES = [
     "bot.routes.admin",
     "bot.routes.wechat",
     "bot.routes.simulator",
+    "bot.routes.eligibility",
     "bot.routes.hr",
 ]
 

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "bot.commands.config",
     "bot.commands.wechat",
     "bot.commands.tools",
+    "bot.commands.eligibility",
     "bot.commands.reminders",
 ]
 
