@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from bot import metrics
 from bot.dispatcher import dispatch
 from bot.services import Services
 from bot.wechat.errors import WebhookRejected, WeChatAPIError
@@ -110,6 +111,7 @@ class Gateway:
         key = dedup_key(msg)
         store = self.services.store
         if not await self._io(store.add, f"claim:{key}", "1", self.CLAIM_TTL_S):
+            metrics.dedup_hits.labels(msg.kind).inc()
             return await self._await_other(key)
         task = asyncio.create_task(self._run(msg, key))
         self._running[key] = task
