@@ -1,0 +1,195 @@
+"""Composing replies: extractive answers with a citation, small talk, abstentions, bad input.
+
+Extractive means the reply quotes the notice: the sentences of the best passages that carry
+the question's words, numbers and dates untouched, then 「出处：《通知》条款」.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from knowledge.retrieval import Hit, Plan
+from knowledge.text import CJK, clean, compact, split_sentences
+
+MAX_QUESTION_CHARS = 300
+CITE_PREFIX = "出处："
+
+
+@dataclass
+class Source:
+    notice: str
+    title: str
+    section: str
+    score: float
+
+
+@dataclass
+class Answer:
+    text: str
+    sources: list[Source] = field(default_factory=list)
+    answered: bool = False
+    kind: str = "answer"  # answer | abstain | smalltalk | invalid | clarify
+
+    def to_dict(self) -> dict[str, object]:
+        return {"answer": self.text, "answered": self.answered,
+                "sources": [s.__dict__ for s in self.sources]}
+
+
+# --- input checks and small talk -------------------------------------------------------------------
+
+_TAGS = re.compile(r"<[^>]{0,200}>")
+_GREETING = re.compile(
+    r"^(?:你好|您好|你们好|大家好|嗨|哈喽|哈啰|在吗|在不在|有人吗|早上好|上午好|中午好|下午好|晚上好|早安|晚安|"
+    r"谢谢|谢谢你|谢谢您|多谢|感谢|辛苦了|好的|好|嗯|嗯嗯|哦|ok|okay|收到|明白了|知道了|懂了|再见|拜拜|"
+    r"hi|hello|hey|thanks|thank you|thx|bye|你是谁|你是什么|你叫什么|你能做什么|你会什么|你可以做什么|"
+    r"能做什么|有什么功能|怎么用|机器人|测试|test)+$", re.I)
+_FILLER = re.compile(r"[\s\W_]+|请问|小助手|助手|呀|啊|呢|吧|哈|的", re.UNICODE)
+_THANKS = re.compile(r"谢|感谢|thank|thx|辛苦", re.I)
+_BYE = re.compile(r"再见|拜拜|bye|晚安", re.I)
+
+
+def small_talk(text: str) -> str | None:
+    """A short friendly reply to greetings and thanks, or None when the message asks something."""
+    from handlers.help import CAPABILITIES
+
+    core = _FILLER.sub("", clean(text).lower())
+    if not core or not _GREETING.match(core):
+        return None
+    if _THANKS.search(core):
+        return "不客气！还有职称申报方面的问题，随时问我。"
+    if _BYE.search(core):
+        return "再见！需要时随时来问。"
+    return "您好！" + CAPABILITIES
+
+
+def check_input(text: str | None) -> tuple[str, Answer | None]:
+    """(question to answer, or a reply that ends the turn) — every odd input gets a plain reply."""
+    raw = text if isinstance(text, str) else ""
+    q = clean(_TAGS.sub(" ", raw)).strip()
+    q = re.sub(r"\s+", " ", q)
+    if not q:
+        return "", Answer("请直接输入您想了解的问题，例如「临平制造业工程师网上申报是几号到几号？」。",
+                          kind="invalid")
+    if len(q) > MAX_QUESTION_CHARS:
+        return "", Answer(f"您发来的内容有 {len(q)} 字，太长了，我无法准确回答。请用一两句话说明想问什么，"
+                          "例如「本人述职最多写多少字？」。", kind="invalid")
+    reply = small_talk(q)
+    if reply:
+        return "", Answer(reply, kind="smalltalk")
+    if not CJK.search(q):
+        return "", Answer("目前只能回答中文提问的职称申报问题。请用中文描述您的问题，例如「评审费怎么交？」；"
+                          "发送「帮助」查看我能做什么。", kind="invalid")
+    return q, None
+
+
+# --- extractive answers ----------------------------------------------------------------------------
+
+def citation(hit: Hit) -> str:
+    section = hit.chunk.section.strip()
+    return f"{CITE_PREFIX}《{hit.chunk.title}》{section}".rstrip()
+
+
+def _passage(hit: Hit) -> str:
+    text = hit.chunk.text.strip()
+    ctx = hit.chunk.context.strip()
+    return f"{ctx}{text}" if ctx and ctx not in text else text
+
+
+def _weight(sentence: str, words: list[str]) -> int:
+    s = compact(sentence)
+    return sum(len(w) for w in words if w in s)
+
+
+def select(text: str, words: list[str], budget: int) -> str:
+    """The passage itself when it fits; else its sentences that carry the question's words, in order."""
+    text = text.strip()
+    if len(text) <= budget:
+        return text
+    sentences = split_sentences(text)
+    ranked = sorted(range(len(sentences)), key=lambda i: (-_weight(sentences[i], words), i))
+    keep: list[int] = []
+    used = 0
+    for i in ranked:
+        if used + len(sentences[i]) > budget:
+            continue
+        if keep and _weight(sentences[i], words) == 0:
+            break
+        keep.append(i)
+        used += len(sentences[i])
+    if not keep:  # one very long sentence: cut at the budget, visibly
+        return sentences[ranked[0]][: budget - 1] + "…"
+    out = "".join(sentences[i] for i in sorted(keep))
+    return out if len(keep) == len(sentences) else out + "…"
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", compact(text)))
+
+
+def single(hits: list[Hit], words: list[str], max_chars: int) -> str:
+    """The best passage, plus a second one of the same notice when it is the neighbouring item of a
+    short passage or answers just as well (a rule and its exception, a step and the next step)."""
+    top = hits[0]
+    picked = [top]
+    for nxt in hits[1:3]:
+        if nxt.chunk.notice != top.chunk.notice or nxt.chunk.text.lstrip().startswith("|"):
+            continue
+        adjacent = abs(nxt.chunk.order - top.chunk.order) == 1 or nxt.chunk.section == top.chunk.section
+        neighbour = adjacent and len(_passage(top)) < 120 and nxt.coverage >= top.coverage * 0.8
+        as_good = nxt.coverage >= top.coverage and nxt.score >= top.score * 0.9
+        if (neighbour or as_good) and len(_passage(top)) + len(_passage(nxt)) <= max_chars * 0.7:
+            picked.append(nxt)
+            break
+    picked.sort(key=lambda h: h.chunk.order)
+    sections = list(dict.fromkeys(h.chunk.section.strip() for h in picked))
+    cite = f"{CITE_PREFIX}《{top.chunk.title}》" + "；".join(sections)
+    budget = max_chars - len(cite) - 1
+    parts = [_passage(h) for h in picked]
+    body = "\n".join(parts)
+    if len(body) > budget:
+        body = "\n".join(select(p, words, budget // len(parts)) for p in parts)
+    return body + "\n" + cite
+
+
+def per_plan(groups: list[tuple[Plan, Hit]], words: list[str], max_chars: int) -> str:
+    """The question fits several plans whose notices say different things: one line each."""
+    head = "不同通知的规定不同，请按您申报的计划查看："
+    budget = (max_chars - len(head)) // len(groups) - 2
+    parts = [head]
+    for plan, hit in groups:
+        cite = f"（{citation(hit)[len(CITE_PREFIX):]}）"
+        room = max(60, budget - len(plan.label) - len(cite) - 3)
+        parts.append(f"【{plan.label}】{select(_passage(hit), words, room)}{cite}")
+    text = "\n".join(parts)
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
+def differing(groups: list[tuple[Plan, Hit]], words: list[str]) -> bool:
+    """Do the candidate passages state different numbers (dates, years, counts)?"""
+    nums = [_numbers(select(_passage(h), words, 120)) for _, h in groups]
+    if not all(nums):
+        return False
+    # One passage quoting fewer of the same numbers is not a different rule.
+    return any(not (a <= b or b <= a) for a in nums for b in nums)
+
+
+def abstain(question: str, plans: list[Plan], matched: list[Plan], outside: str | None = None) -> str:
+    if outside:
+        text = (f"抱歉，已收录的通知只涉及浙江省工程技术人员（工程师、高级工程师）职称，"
+                f"没有关于「{outside}」的规定，我不能凭猜测回答。")
+    else:
+        text = "抱歉，已收录的职称通知中没有找到与这个问题相关的规定，我不能凭猜测回答。"
+    contacts = [c for p in matched for c in p.contacts if c.get("phone")]
+    if contacts:
+        c = contacts[0]
+        who = "，".join(str(x) for x in (c.get("org"), c.get("name")) if x)
+        text += f"\n可咨询：{who} {c['phone']}。"
+    else:
+        labels = "、".join(p.label for p in plans[:6])
+        text += f"\n目前收录的通知：{labels}。其他地区或系列（如教师、卫生）的职称请咨询当地人力社保部门。"
+    return text
+
+
+def is_cited(text: str) -> bool:
+    return CITE_PREFIX in text

@@ -1,0 +1,285 @@
+"""Hybrid retrieval: BM25 (words + bigrams) and dense vectors, fused by reciprocal rank,
+restricted to the plans a question names (region / series / level / year words taken from
+the notices' front matter), so one plan's rule is not quoted for another.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import yaml
+
+from knowledge.chunking import Chunk
+from knowledge.text import CJK, SYNONYMS, clean, compact
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from knowledge.index import KnowledgeIndex
+    from knowledge.text import Tokenizer
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 30
+POOL = 40  # candidates taken from each ranking before fusion
+COVERAGE_WEIGHT = 0.6  # fused rank (0..1) + this × share of the question's words in the passage
+ANSWER_TYPE_WEIGHT = 0.3  # + this when the passage holds the kind of value asked for («几年» → «4 年»)
+OOV_IDF = 3.0  # weight of a word no notice uses, when judging whether a question is on topic
+
+# «几年», «多少分», «几号» ask for a number with a unit: passages stating one answer better.
+_ASKS = re.compile(r"(?:多少|几)个?(学分|学时|年|分|项|份|字|日|号|天|月|篇|个|人|名|次|元)")
+_DATES = re.compile(r"截止|哪天|什么时候|何时|几月|日期|时间")
+_NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
+
+_SENIOR = re.compile(r"高级工程师|高工|高级职称|副高|正高")
+_MIDDLE = re.compile(r"(?<![助高])(?:工程师)|中级|中工")
+_YEAR = re.compile(r"(20\d{2})\s*年?")
+# Level words select the plan; they say nothing about which clause answers.
+PLAN_GENERIC = {"工程师", "高级工程师", "高工", "职称", "中级", "高级", "专业"}
+SCOPE: dict[str, list[str]] = yaml.safe_load((Path(__file__).with_name("scope.yaml")).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Plan:
+    """What the question can be matched on for one notice."""
+
+    notice: str
+    title: str
+    label: str
+    regions: list[str]
+    series: list[str]
+    level: str
+    year: int | None
+    plans: list[str]
+    contacts: list[dict[str, Any]]
+
+    @classmethod
+    def from_meta(cls, nid: str, meta: dict[str, Any]) -> Plan:
+        region = str(meta.get("region") or "")
+        regions = [region, *(meta.get("region_aliases") or [])]
+        if len(region) > 2 and region[-1] in "省市区县":
+            regions.append(region[:-1])
+        series_main = str(meta.get("series") or "")
+        series = [*re.split(r"[、/，,]", series_main), series_main, *(meta.get("series_aliases") or [])]
+        level = str(meta.get("level") or "")
+        year = meta.get("year")
+        label = f"{region}{series_main.replace('、', '/')}{level}"
+        if year:
+            label += f"（{year}年度）"
+        return cls(notice=nid, title=str(meta.get("title") or nid), label=label,
+                   regions=sorted({r for r in regions if r}, key=len, reverse=True),
+                   series=sorted({s for s in series if s}, key=len, reverse=True), level=level,
+                   year=int(year) if year else None, plans=list(meta.get("plans") or [nid]),
+                   contacts=list(meta.get("contacts") or []))
+
+
+@dataclass
+class PlanMatch:
+    notices: list[str]  # empty = every notice
+    words: list[str] = field(default_factory=list)  # the words that selected them
+    facets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def detected(self) -> bool:
+        return bool(self.notices)
+
+
+def _spans(text: str, words: list[str]) -> list[tuple[int, int, str]]:
+    out = []
+    for w in words:
+        for m in re.finditer(re.escape(w), text):
+            out.append((m.start(), m.end(), w))
+    return out
+
+
+def detect_plans(question: str, plans: list[Plan]) -> PlanMatch:
+    """Narrow to the notices the question names: series first, then region, level, year.
+
+    A word inside a longer matched word does not count («化工» inside «化工轻纺»).
+    """
+    q = clean(question).replace(" ", "")
+    all_spans = []
+    for p in plans:
+        all_spans += [(s, e, w, p.notice, "series") for s, e, w in _spans(q, p.series)]
+        all_spans += [(s, e, w, p.notice, "region") for s, e, w in _spans(q, p.regions)]
+    longest = [sp for sp in all_spans
+               if not any(o[0] <= sp[0] and sp[1] <= o[1] and (o[1] - o[0]) > (sp[1] - sp[0]) for o in all_spans)]
+    candidates = [p.notice for p in plans]
+    words: list[str] = []
+    facets: dict[str, str] = {}
+    for facet in ("series", "region"):
+        hit = {sp[3] for sp in longest if sp[4] == facet} & set(candidates)
+        if hit:
+            candidates = [c for c in candidates if c in hit]
+            words += [sp[2] for sp in longest if sp[4] == facet]
+            facets[facet] = "/".join(sorted({sp[2] for sp in longest if sp[4] == facet}))
+    q_level = q.replace("助理工程师", "")
+    level = "高级工程师" if _SENIOR.search(q_level) else ("工程师" if _MIDDLE.search(q_level) else "")
+    by_id = {p.notice: p for p in plans}
+    if level:
+        hit = [c for c in candidates if by_id[c].level == level]
+        if hit:
+            candidates = hit
+            facets["level"] = level
+    ym = _YEAR.search(q)
+    if ym:
+        hit = [c for c in candidates if by_id[c].year == int(ym.group(1))]
+        if hit:
+            candidates = hit
+            facets["year"] = ym.group(1)
+    if not facets:
+        return PlanMatch(notices=[])
+    return PlanMatch(notices=candidates, words=words, facets=facets)
+
+
+def answer_type(question: str) -> re.Pattern[str] | None:
+    """The value a question asks for, as a pattern over passages (None: not a «how many» question)."""
+    q = clean(question)
+    m = _ASKS.search(q)
+    if m:
+        unit = {"号": "日", "天": "日"}.get(m.group(1), m.group(1))
+        return re.compile(_NUMERAL + re.escape(unit))
+    if _DATES.search(q):
+        return re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日")
+    return None
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float  # fused score (higher is better)
+    bm25: float = 0.0
+    dense: float = 0.0
+    coverage: float = 0.0  # share of the question's content words found in the passage
+
+
+class Retriever:
+    def __init__(self, index: KnowledgeIndex, embeddings: Embeddings, tokenizer: Tokenizer) -> None:
+        self.index = index
+        self.embeddings = embeddings
+        self.tokenizer = tokenizer
+        self.plans = [Plan.from_meta(nid, meta) for nid, meta in index.notices.items()]
+        self.by_notice = {p.notice: p for p in self.plans}
+        self._notice_of = np.array([c.notice for c in index.chunks])
+        self._compact = [compact(c.index_text) for c in index.chunks]
+        self._corpus = "\n".join(self._compact)
+
+    def plans_for(self, plan: str | None) -> list[str]:
+        """An explicit plan id (or notice id) → its notices; unknown ids select nothing."""
+        if not plan:
+            return []
+        return [p.notice for p in self.plans if plan == p.notice or plan in p.plans]
+
+    def content_words(self, question: str, plan_words: list[str]) -> list[str]:
+        """The question's topic words, without the words that only named the plan («临平», «高工»)."""
+        drop = sorted({w.lower() for w in plan_words} | PLAN_GENERIC, key=len, reverse=True)
+        out = []
+        for w in self.tokenizer.content_words(question):
+            for d in drop:
+                if d in w:
+                    w = w.replace(d, "")
+            if len(w) > 1 or w.isdigit() or w in SYNONYMS.values():
+                out.append(w)
+        return list(dict.fromkeys(out))
+
+    @staticmethod
+    def _credit(word: str, text: str) -> float:
+        """1 when the word occurs; else the share of its character bigrams that occur
+        («计算机软件» against «计算机技术与软件» → 0.75); a colloquial word counts via its notice form."""
+        if word in text or (word in SYNONYMS and SYNONYMS[word] in text):
+            return 1.0
+        if len(word) >= 3 and word.endswith("证") and word[:-1] in text:  # «技师证» → «技师…资格»
+            return 1.0
+        if len(word) < 3 or not CJK.search(word):
+            return 0.0
+        grams = [word[i:i + 2] for i in range(len(word) - 1)]
+        return sum(g in text for g in grams) / len(grams)
+
+    def corpus_coverage(self, words: list[str]) -> float:
+        """IDF-weighted share of the words found anywhere in the notices: low → off topic."""
+        if not words:
+            return 0.0
+        total = got = 0.0
+        for w in words:
+            weight = self.index.bm25.idf.get(w, OOV_IDF)
+            total += weight
+            got += weight * self._credit(w, self._corpus)
+        return got / total if total else 0.0
+
+    def coverage(self, words: list[str], pos: int) -> float:
+        """IDF-weighted share of the question's in-corpus words that passage `pos` contains."""
+        text = self._compact[pos]
+        total = got = 0.0
+        for w in words:
+            present = self._credit(w, self._corpus)
+            if not present:
+                continue  # a word no notice uses says nothing about which passage is better
+            weight = self.index.bm25.idf_of(w)
+            total += weight
+            got += weight * self._credit(w, text)
+        return got / total if total else 0.0
+
+    def out_of_scope(self, question: str, passage: Chunk | None) -> str | None:
+        """A title series or place the notices do not cover, named in the question but not in the passage."""
+        q = clean(question)
+        text = compact(passage.index_text) if passage else ""
+        for kind in ("other_series", "other_places"):
+            for w in SCOPE.get(kind, []):
+                if w in q and w not in text:
+                    return w
+        return None
+
+    @staticmethod
+    def _strip(question: str, plan_words: list[str]) -> str:
+        """The question without the words that named the plan: they match every clause of it."""
+        for w in sorted(plan_words, key=len, reverse=True):
+            question = question.replace(w, " ")
+        return question
+
+    def search(self, question: str, notices: list[str] | None = None, k: int = 8,
+               mode: Mode = "hybrid", words: list[str] | None = None,
+               plan_words: list[str] | None = None) -> list[Hit]:
+        """Fused candidates ranked by rank fusion plus how much of the question each one covers."""
+        plan_words = plan_words or []
+        chunks = self.index.chunks
+        allowed = np.isin(self._notice_of, notices) if notices else np.ones(len(chunks), dtype=bool)
+        if not allowed.any():
+            return []
+        bm25_rank: dict[int, int] = {}
+        bm25_raw = np.zeros(len(chunks), dtype=np.float32)
+        if mode in ("hybrid", "bm25"):
+            bm25_raw = self.index.bm25.scores(self.tokenizer.query_terms(self._strip(question, plan_words)))
+            masked = np.where(allowed, bm25_raw, -1.0)
+            order = np.argsort(-masked)[:POOL]
+            bm25_rank = {int(i): r for r, i in enumerate(order) if masked[i] > 0}
+        dense_rank: dict[int, int] = {}
+        dense_sim: dict[int, float] = {}
+        if mode in ("hybrid", "dense"):
+            vec = self.embeddings.embed_query(clean(question))
+            for r, (i, sim) in enumerate(self.index.dense(vec, POOL, notices or None)):
+                dense_rank[i] = r
+                dense_sim[i] = sim
+        fused: dict[int, float] = {}
+        for i, r in bm25_rank.items():
+            fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
+        for i, r in dense_rank.items():
+            fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
+        if not fused:
+            return []
+        words = words if words is not None else self.content_words(question, plan_words)
+        best = max(fused.values())
+        cov = {i: self.coverage(words, i) for i in fused}
+        wants = answer_type(question)
+        final = {i: fused[i] / best + COVERAGE_WEIGHT * cov[i]
+                 + (ANSWER_TYPE_WEIGHT if wants and wants.search(self._compact[i]) else 0.0)
+                 - (0.2 if chunks[i].text.lstrip().startswith("|") else 0.0)  # a table is a poor answer
+                 for i in fused}
+        top = sorted(final, key=lambda i: -final[i])[:k]
+        return [Hit(chunk=chunks[i], score=final[i], bm25=float(bm25_raw[i]), dense=dense_sim.get(i, 0.0),
+                    coverage=cov[i]) for i in top]
