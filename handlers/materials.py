@@ -20,7 +20,7 @@ FLOW = "materials"
 CANCEL = ("取消", "退出", "算了", "不用了")
 ALL_ROUTES = ("全部", "所有", "都要", "全部方式", "都看看")
 # Where an eligibility dialog may leave its result in the state (see handlers/eligibility.py).
-_PLAN_KEYS = ("plan", "last_plan", "eligibility_plan")
+_PLAN_KEYS = ("plan", "plan_id", "last_plan", "eligibility_plan")
 _ROUTE_KEYS = ("routes", "eligible_routes", "last_routes")
 
 
@@ -173,16 +173,27 @@ def checklist(plan: Any, route_ids: list[str]) -> str:
     head = f"{plan.title}\n申报方式：{titles}\n材料清单（按通知原文）："
     if not items:
         return head + "\n该计划的资料里没有列出材料清单，请以通知原文为准。"
-    groups: dict[str, list[Any]] = {}
+    # Grouped as the notice lists them: attachment (附件2, 附件4 …), then the heading within it;
+    # each item names its own numbered clause, once per run of items from the same clause.
+    groups: dict[str, dict[str, dict[str, list[Any]]]] = {}
     for m in items:
-        groups.setdefault(m.clause.path.split(" › ")[0], []).append(m)
+        segs = [part.strip() for part in m.clause.path.split("›")]
+        section = segs[0]
+        parent = " › ".join(segs[1:-1]) if len(segs) > 2 else ""
+        leaf = segs[-1] if len(segs) > 1 else ""
+        groups.setdefault(section, {}).setdefault(parent, {}).setdefault(leaf, []).append(m)
     lines = [head]
     n = 0
-    for section, mats in groups.items():
-        lines.append(f"【{section}】")
-        for m in mats:
-            n += 1
-            where = m.clause.path.split(" › ", 1)[1] if " › " in m.clause.path else m.clause.path
-            lines.append(f"{n}. {m.text}（{where}）")
-    lines.append(f"出处：{plan.title}通知原文；以平台和通知最新要求为准。")
+    for section, parents in groups.items():
+        mailed = "邮寄" in section
+        lines.append(f"【{'评审通过后邮寄' if mailed else '网上申报时上传/填报'}｜{section}】")
+        for parent, leaves in parents.items():
+            if parent:
+                lines.append(f"{parent}：")
+            for leaf, mats in leaves.items():
+                for i, m in enumerate(mats):
+                    n += 1
+                    lines.append(f"{n}. {m.text}" + (f"〔{leaf}〕" if leaf and i == 0 else ""))
+    lines.append(f"出处：《{plan.title}》通知原文，以平台和通知最新要求为准。")
+    lines.append("照片可直接发给我检查；本人述职可发送「述职检查」数字数。")
     return "\n".join(lines)

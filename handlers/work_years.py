@@ -152,9 +152,11 @@ def format_result(result: Result, plan: Any | None, as_of: dt.date) -> str:
     clause = getattr(plan, "as_of_clause", None) if plan else None
     if clause is not None:
         lines.append(f"依据：{plan.title} {clause.path}「{clause.quote}」")
-    else:
+    elif plan is not None:
         lines.append("注意：该计划的通知没有写明年限计算到哪一天，以上按今天计算；"
                      "请以通知或受理点的口径为准（有的通知写「须填写实足年限」）。")
+    else:
+        lines.append("注意：没有选定申报计划，以上按今天计算；申报时请按所报计划规定的截止日计算。")
     lines.append("提示：申报条件里「聘任助理工程师满 N 年」「毕业后从事本专业工作 N 年」另有起算日，可发送「资格自测」核对。")
     return "\n".join(lines)
 
@@ -174,7 +176,8 @@ def start(msg: Incoming, ctx: Context) -> str:
         pid = next(iter(plans))
     ctx.enter(FLOW, step="dates", plan=pid)
     plan = plans.get(pid) if pid else None
-    head = f"按「{plan.title}」计算，截止到 {cn_date(_as_of(plan))}。\n" if plan else ""
+    head = (f"按「{plan.title}」计算，截止到 {cn_date(_as_of(plan))}。\n" if plan
+            else "暂时读不到申报计划，将按今天计算。\n")
     return head + HOWTO
 
 

@@ -1,0 +1,102 @@
+"""「工作年限」 through the real dispatcher, a SQLite state store and the real plan files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.dispatcher import dispatch
+from bot.services import Services
+from bot.settings import Settings
+from handlers.base import Incoming
+from handlers.work_years import compute, full_months, parse_periods
+
+LINPING = "linping-manufacturing-engineer-2022"
+CUTOFF = dt.date(2022, 12, 31)
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Services:
+    return Services(Settings(data_dir=tmp_path, state_url=f"sqlite:///{tmp_path / 'state.db'}",
+                             database_url="", redis_url=""))
+
+
+def say(services: Services, text: str, user: str = "u-years") -> str:
+    reply = dispatch(Incoming(user=user, text=text), services)
+    assert reply is not None
+    return reply
+
+
+def menu_number(reply: str, plan_title: str) -> str:
+    m = re.search(r"(\d+)\. " + re.escape(plan_title), reply)
+    assert m, reply
+    return m.group(1)
+
+
+def test_full_months_counts_whole_calendar_months_inclusive() -> None:
+    assert full_months(dt.date(2015, 7, 1), dt.date(2018, 6, 30)) == (36, 0)
+    assert full_months(dt.date(2016, 7, 15), CUTOFF) == (77, 17)
+    assert full_months(dt.date(2020, 1, 15), dt.date(2020, 2, 13)) == (0, 30)
+
+
+def test_periods_parse_in_the_ways_people_write_them() -> None:
+    got = parse_periods("2015.7-2018.6、2019年3月至今", CUTOFF)
+    assert [(p.start, p.end) for p in got] == [(dt.date(2015, 7, 1), dt.date(2018, 6, 30)),
+                                               (dt.date(2019, 3, 1), CUTOFF)]
+    assert parse_periods("2016-07-15起", CUTOFF)[0].start == dt.date(2016, 7, 15)
+    for bad in ("2019年13月至今", "去年开始", "2015年", "2018年6月-2015年7月"):
+        with pytest.raises(ValueError):
+            parse_periods(bad, CUTOFF)
+
+
+def test_overlaps_count_once_and_work_after_the_cutoff_not_at_all() -> None:
+    periods = parse_periods("2015年1月-2017年12月，2017年1月-2019年12月，2023年3月至今", CUTOFF)
+    result = compute(periods, CUTOFF)
+    assert result.months == 60 and result.years == 5 and len(result.ignored) == 1
+
+
+def test_dialog_counts_to_the_plans_cutoff_and_cites_the_clause(services: Services) -> None:
+    plan = services.plans[LINPING]
+    assert plan.as_of == CUTOFF  # the rule under test: years count to the plan's as_of
+    ask = say(services, "工作年限")
+    assert "2022年12月31日" in ask
+    prompt = say(services, menu_number(ask, plan.title))
+    assert "截止到 2022年12月31日" in prompt
+    reply = say(services, "2015年7月-2018年6月，2019年3月至今")
+    assert "合计 6年10个月，按整年计为 6 年" in reply
+    assert "距满 7 年还差 2 个月" in reply
+    assert "专业工作年限计算到 2022 年 12 月 31 日" in reply  # the clause, quoted
+    assert "满 12 个月为 1 年" in reply  # the counting rule, explained
+    assert services.store.get_dialog("u-years") == {}
+
+
+def test_plan_named_in_words_and_a_bad_answer_keeps_the_dialog(services: Services) -> None:
+    say(services, "工作年限")
+    assert "截止到 2022年12月31日" in say(services, "临平制造业")
+    bad = say(services, "好几年了")
+    assert "2015年7月" in bad  # explains the format again
+    assert services.store.get_dialog("u-years")["flow"] == "work_years"
+    assert "按整年计为 6 年" in say(services, "2016.7")
+
+
+def test_plan_without_a_stated_cutoff_says_so(services: Services) -> None:
+    plan = next(p for p in services.plans.values() if p.as_of is None)
+    ask = say(services, "工作年限")
+    say(services, menu_number(ask, plan.title))
+    reply = say(services, "2010年9月至今")
+    assert "没有写明年限计算到哪一天" in reply
+    assert dt.date.today().strftime("%Y年") in reply
+
+
+def test_plan_remembered_from_an_earlier_dialog_is_used(services: Services) -> None:
+    services.store.set_dialog("u-years", {"plan": LINPING})
+    assert "截止到 2022年12月31日" in say(services, "工作年限")
+
+
+def test_cancel_leaves(services: Services) -> None:
+    say(services, "工作年限")
+    assert "已退出" in say(services, "取消")
+    assert services.store.get_dialog("u-years") == {}
