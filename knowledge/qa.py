@@ -12,6 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from knowledge import answer as compose
 from knowledge import index as kindex
 from knowledge.answer import Answer, Source
@@ -89,7 +90,8 @@ class QAService:
     def answer(self, question: str, plan: str | None = None, mode: Mode = "hybrid",
                use_llm: bool = True) -> Answer:
         try:
-            return self._answer(question, plan, mode, use_llm)
+            with metrics.retrieval_latency.time():
+                return self._answer(question, plan, mode, use_llm)
         except Exception:
             log.exception("answering failed for %r", (question or "")[:80])
             return Answer("抱歉，查询时出了点问题，请稍后再试，或换个说法提问。", kind="invalid")

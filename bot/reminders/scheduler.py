@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import metrics
 from bot.db import get_engine, utcnow
 from bot.reminders.delivery import Sender, WeChatSender, deliver
 from bot.reminders.plans import load_plan_infos
@@ -79,8 +80,12 @@ class Scheduler:
                     t.failed += 1
                 else:
                     t.cancelled += 1
-                for _ch, code, _msg in r.attempts:
+                for ch, code, _msg in r.attempts:
                     t.by_code[str(code)] = t.by_code.get(str(code), 0) + 1
+                    if code == 0:
+                        metrics.reminders_sent.labels(ch).inc()
+                    else:  # None: transport error or no channel at all
+                        metrics.reminders_failed.labels(str(code)).inc()
             total.add(t)
         if total.claimed:
             log.info("reminders: claimed %d, sent %d, retry %d, failed %d, cancelled %d",
