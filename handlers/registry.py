@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import events, materials, more, photo, qa, reminders, shuzhi, work_years
+from handlers import eligibility, events, materials, more, photo, qa, reminders, shuzhi, work_years
 from handlers import help as help_
 from handlers.base import Handler
 
@@ -36,6 +36,7 @@ COMMANDS: list[Command] = [
     Command(("取消提醒", "退订提醒", "停止提醒"), reminders.cancel),
     Command(reminders.SERIES_WORDS, reminders.series),
     Command(("删除我的信息", "删除我的数据", "删除信息"), reminders.forget),
+    Command(eligibility.START_WORDS, eligibility.start, prefixes=("资格自测",)),
 ]
 
 # Guided dialogs: the name stored in state["flow"] → the handler that continues it.
@@ -44,6 +45,7 @@ FLOWS: dict[str, Handler] = {
     work_years.FLOW: work_years.handle,
     materials.FLOW: materials.handle,
     reminders.FLOW: reminders.handle,
+    eligibility.FLOW: eligibility.handle,
 }
 
 # Custom-menu CLICK keys → handler (the menu itself is defined in bot/wechat/menu.py).
@@ -51,6 +53,7 @@ MENU_KEYS: dict[str, Handler] = {
     "HELP": help_.handle,
     "ASK": events.ask_prompt,
     "REMINDERS": reminders.start,
+    "ELIGIBILITY": eligibility.start,
 }
 
 EVENTS: dict[str, Handler] = {

@@ -496,9 +496,9 @@ def fact_by_label(word: str) -> str | None:
 # most routes need. Only facts that can still change an outcome are asked (knowledge/rules.py).
 ASK_ORDER: list[str] = [
     "specialty", "civil_servant", "employer_excluded", "education", "education_related",
-    "current_title", "title_since", "graduation_date", "related_work_years", "employer_type",
-    "from_enterprise", "skill_level", "skill_since", "skill_honours", "ce_credits", "assessments",
+    "current_title", "title_since", "graduation_date", "related_work_years", "ce_credits", "assessments",
+    "employer_type", "from_enterprise", "skill_level", "skill_since", "skill_honours",
     "exceptional_achievements", "registered_certificate", "related_retraining", "currently_appointed",
-    "works_in_field", "applies_own_specialty", "self_score", "referees_senior", "project_experience_minimal", "performance_score",
-    "business_exam_passed", "representative_achievements",
+    "works_in_field", "applies_own_specialty", "self_score", "referees_senior", "project_experience_minimal",
+    "performance_score", "business_exam_passed", "representative_achievements",
 ]

@@ -196,7 +196,7 @@ def _assessments(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
         # 「任现职以来或近 N 年」: a shorter tenure needs only the years since appointment.
         count = max(1, min(count, served(since, env.as_of)[0]))
     grades = env.get(fact)
-    need = "、".join(accepted[-1:]) + "（含）以上"
+    need = ("“称职”（合格）及以上" if {"称职", "合格"} <= set(accepted) else f"“{accepted[-1]}”及以上")
     if not grades:
         return Outcome("unknown", _msg(rule, "unknown", f"尚不清楚近 {count} 年年度考核结果（要求均为{need}）"), [fact])
     bad = [g for g in grades[:count] if g not in accepted]
@@ -625,17 +625,33 @@ def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, mate
         lines.append("还需确认：" + "、".join(FACTS[f].label for f in result["missing"][:6]))
     if result.get("conditions_note"):
         lines.append(result["conditions_note"])
-    # Failed rules, each once, with the routes it blocks and its clause.
-    failures: dict[str, tuple[dict[str, Any], list[str]]] = {}
-    for r in routes.values():
-        if r["eligible"] is False:
-            for f in r["failed"] if detail else r["failed"][:1]:
-                failures.setdefault(f["rule"], (f, []))[1].append(r["title"])
-    if failures:
-        lines.append("不符合的原因：")
-    for f, titles in failures.values():
-        who = "各申报方式" if len(titles) == len(routes) and len(routes) > 1 else "、".join(titles)
-        lines.append(f"· {who}：{f['message']}〔{_short_cite(f)}〕")
+    if detail:
+        # Route by route, every rule with its clause.
+        general = set(plan.general_rules)
+        blocks: list[tuple[str, dict[str, Any], set[str] | None]] = []
+        if general:
+            blocks.append(("【各申报方式共同条件】", next(iter(routes.values())), general))
+        for r in routes.values():
+            mark = {True: "✅", False: "❌", None: "☑️" if r["stated_conditions_met"] else "❓"}[r["eligible"]]
+            blocks.append((f"{mark}【{r['title']}】", r, None))
+        for title, r, only in blocks:
+            lines.append(title)
+            for sign, key in (("✘", "failed"), ("？", "unknown"), ("✔", "passed")):
+                for f in r[key]:
+                    if (f["rule"] in general) == (only is not None):
+                        lines.append(f"  {sign} {f['message']}〔{_short_cite(f)}〕")
+    else:
+        # Failed rules, each once, with the routes it blocks and its clause.
+        failures: dict[str, tuple[dict[str, Any], list[str]]] = {}
+        for r in routes.values():
+            if r["eligible"] is False:
+                for f in r["failed"][:1]:
+                    failures.setdefault(f["rule"], (f, []))[1].append(r["title"])
+        if failures:
+            lines.append("不符合的原因：")
+        for f, titles in failures.values():
+            who = "各申报方式" if len(titles) == len(routes) and len(routes) > 1 else "、".join(titles)
+            lines.append(f"· {who}：{f['message']}〔{_short_cite(f)}〕")
     if detail:
         for n in result["notes"][:4]:
             lines.append("注：" + n)

@@ -1,0 +1,314 @@
+"""资格自测: the guided eligibility dialog (WeChat and `bot chat` both come through the dispatcher).
+
+First the plan, then only the questions that can still change an outcome (the engine's
+unknown facts drive the next question). Free answers are parsed by knowledge/facts.py.
+At any point: 上一步, 修改<项目>, 「我说错了，是硕士」, 跳过, 重新开始, 退出; a question asked
+mid-dialog is answered by Q&A and the pending question is asked again. Everything lives
+in ctx.state, which the dispatcher persists, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from typing import Any
+
+from handlers.base import Context, Incoming
+from knowledge.facts import ASK_ORDER, FACTS, FactError, describe, fact_by_label, parse_fact, to_json
+from knowledge.plans import Plan, match_plans
+from knowledge.rules import evaluate, render_text
+
+log = logging.getLogger(__name__)
+
+FLOW = "eligibility"
+PLAN = "__plan__"  # the pending "question" while no plan is chosen
+START_WORDS = ("资格自测", "自测", "资格测试", "我能评吗", "我能评吗?", "能不能评", "申报资格自测")
+
+EXIT = ("退出", "取消", "结束", "不测了", "exit", "quit")
+RESTART = ("重新开始", "重来", "从头开始", "重新测", "重新自测")
+BACK = ("上一步", "上一题", "返回", "回到上一步", "back")
+SKIP = ("跳过", "不知道", "不清楚", "不确定", "忘了", "不记得")
+DETAIL = ("详情", "详细", "查看详情", "依据")
+HINT = "（随时可说「上一步」「修改学历」「跳过」「重新开始」「退出」）"
+
+_QUESTION = re.compile(r"怎么|怎样|多少|哪|吗|什么|如何|为什么|为啥|能不能|可不可以|几号|几月|几天|何时|啥时候|么$")
+_CORRECTION = re.compile(r"^(?:我)?(?:刚才)?(?:说错了|搞错了|写错了|打错了|填错了|答错了|更正|纠正一下|纠正)"
+                         r"[，,。.！!\s]*(?:应该)?(?:是|为)?[:：]?(.*)$|^(?:应该是|改成|改为)(.+)$")
+_MODIFY = re.compile(r"^(?:修改|更改|改一下|改|重新回答|重答)\s*(.+)$")
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip().strip("。.!！~～")
+
+
+def _plans(ctx: Context) -> dict[str, Plan]:
+    return dict(ctx.services.plans)
+
+
+# --- entry ---------------------------------------------------------------------------------
+
+def start(msg: Incoming, ctx: Context) -> str:
+    """「资格自测」 or the ELIGIBILITY menu key: begin, inferring the plan from the words when possible."""
+    try:
+        plans = _plans(ctx)
+    except Exception:  # a broken plan file must not take the chat down
+        log.exception("eligibility: plans could not be loaded")
+        return "资格自测暂时不可用（评审计划资料有误），请稍后再试，或直接提问。"
+    remembered = ctx.state.get("last_plan") or ctx.state.get("plan")
+    ctx.enter(FLOW, plan=None, facts={}, history=[], skipped=[], misses=0, pending=PLAN)
+    words = _norm(msg.text)
+    for w in sorted(START_WORDS, key=len, reverse=True):
+        words = words.replace(w, "")
+    found = match_plans(words, plans) if words else []
+    if found:
+        return _choose_plan(ctx, plans[found[0]], intro=True)
+    return "资格自测：回答几个问题，看您能走哪种申报方式、还缺什么。\n" + _plan_menu(ctx, plans, remembered)
+
+
+def _plan_menu(ctx: Context, plans: dict[str, Plan], remembered: str | None = None) -> str:
+    ids = sorted(plans, key=lambda p: (plans[p].level != "工程师", p))
+    ctx.state["choices"] = ids
+    ctx.state["pending"] = PLAN
+    lines = ["请选择评审计划（回复序号，或说地区／专业，如「临平」「水利」）："]
+    lines += [f"{i}. {plans[p].title}" for i, p in enumerate(ids, 1)]
+    if remembered in plans:
+        lines.append(f"上次您测的是「{plans[remembered].title}」。")
+    return "\n".join(lines)
+
+
+def _choose_plan(ctx: Context, plan: Plan, intro: bool = False) -> str:
+    ctx.state.update(plan=plan.id, facts={}, history=[], skipped=[], misses=0, done=False)
+    head = f"已选择：{plan.title}。"
+    if plan.as_of:
+        head += f"年限计算到 {plan.as_of.year}年{plan.as_of.month}月{plan.as_of.day}日。"
+    if plan.other_conditions_doc:
+        head += "\n注意：该通知未列全部申报条件，这里只核对通知写明的部分。"
+    return head + HINT + "\n" + _next(ctx, plan)
+
+
+# --- the flow ------------------------------------------------------------------------------
+
+def handle(msg: Incoming, ctx: Context) -> str | None:
+    try:
+        plans = _plans(ctx)
+    except Exception:
+        log.exception("eligibility: plans could not be loaded")
+        ctx.leave()
+        return "资格自测暂时不可用（评审计划资料有误），请稍后再试，或直接提问。"
+    plan = plans.get(ctx.state.get("plan") or "")
+    if msg.kind not in ("text", "voice"):
+        return "资格自测进行中，请用文字回答。\n" + (_question(ctx, plan) if plan else _plan_menu(ctx, plans))
+    text = _norm(msg.text)
+    low = text.lower()
+
+    if low in EXIT:
+        ctx.leave()
+        return "已退出资格自测。需要时再发送「资格自测」。"
+    if low in RESTART:
+        ctx.enter(FLOW, plan=None, facts={}, history=[], skipped=[], misses=0, pending=PLAN)
+        return "好的，重新开始。\n" + _plan_menu(ctx, plans)
+    if plan is None:
+        return _on_plan_answer(ctx, plans, text)
+    if ctx.state.get("done"):
+        return _after_result(msg, ctx, plan, text)
+    if low in BACK:
+        return _back(ctx, plans, plan)
+    m = _MODIFY.match(text)
+    if m:
+        return _modify(ctx, plans, plan, m.group(1))
+    m = _CORRECTION.match(text)
+    if m:
+        return _correct(ctx, plan, (m.group(1) or m.group(2) or "").strip())
+    pending = ctx.state.get("pending")
+    if pending not in FACTS:  # state from an older version: recompute the next question
+        return _next(ctx, plan)
+    if low in SKIP:
+        ctx.state.setdefault("skipped", []).append(pending)
+        ctx.state["misses"] = 0
+        return f"好的，先跳过「{FACTS[pending].label}」。\n" + _next(ctx, plan)
+    if "?" in text or (_QUESTION.search(text) and not _parses(pending, text)):
+        return _digress(ctx, plan, text)
+    try:
+        value = parse_fact(pending, text)
+    except FactError as exc:
+        return _missed(ctx, plan, pending, str(exc))
+    _store(ctx, pending, value)
+    return _next(ctx, plan)
+
+
+def _parses(fact: str, text: str) -> bool:
+    try:
+        parse_fact(fact, text)
+    except FactError:
+        return False
+    return True
+
+
+def _store(ctx: Context, fact: str, value: Any) -> None:
+    facts = dict(ctx.state.get("facts") or {})
+    facts.update(to_json({fact: value}))
+    ctx.state["facts"] = facts
+    history = [f for f in ctx.state.get("history", []) if f != fact]
+    ctx.state["history"] = [*history, fact]
+    ctx.state["skipped"] = [f for f in ctx.state.get("skipped", []) if f != fact]
+    ctx.state["misses"] = 0
+
+
+def _on_plan_answer(ctx: Context, plans: dict[str, Plan], text: str) -> str:
+    choices = [c for c in ctx.state.get("choices", []) if c in plans] or sorted(plans)
+    m = re.fullmatch(r"第?\s*(\d{1,2})\s*(?:个|项|号)?", text)
+    if m and 1 <= int(m.group(1)) <= len(choices):
+        return _choose_plan(ctx, plans[choices[int(m.group(1)) - 1]])
+    if text in plans:
+        return _choose_plan(ctx, plans[text])
+    found = match_plans(text, plans)
+    if found:
+        return _choose_plan(ctx, plans[found[0]])
+    if "?" in text or _QUESTION.search(text):
+        return _qa(ctx, text) + "\n\n—— 继续资格自测 ——\n" + _plan_menu(ctx, plans)
+    misses = int(ctx.state.get("misses", 0)) + 1
+    ctx.state["misses"] = misses
+    lead = f"没认出是哪个计划（「{text[:20]}」）。"
+    if misses >= 2:
+        lead += "每个计划对应一份评审通知，按您单位所在地区和从事的专业选；例如临平区制造业企业的工程师选「临平」。"
+    return lead + "\n" + _plan_menu(ctx, plans)
+
+
+def _next(ctx: Context, plan: Plan) -> str:
+    """Ask the first unknown fact that can still change an outcome, or show the result."""
+    result = evaluate(plan, ctx.state.get("facts") or {})
+    fact = next_fact(result, set(ctx.state.get("skipped", [])))
+    if fact is None:
+        return _result(ctx, plan, result)
+    ctx.state["pending"] = fact
+    ctx.state["misses"] = 0
+    return _question(ctx, plan)
+
+
+def next_fact(result: dict[str, Any], skipped: set[str]) -> str | None:
+    """Once a route qualifies, only its assumptions are still worth asking about."""
+    routes = result["routes"]
+    if result["eligible_routes"]:
+        pool = {n for rid in result["eligible_routes"] for item in routes[rid]["passed"]
+                if item.get("assumed") for n in item.get("needs", [])}
+    else:
+        pool = set(result["missing"])
+    pool -= skipped
+    for fact in ASK_ORDER:
+        if fact in pool:
+            return fact
+    return None
+
+
+def _question(ctx: Context, plan: Plan | None) -> str:
+    fact = ctx.state.get("pending")
+    if plan is None or fact not in FACTS:
+        return ""
+    n = len(ctx.state.get("history", [])) + 1
+    return f"{n}. " + plan.questions.get(fact, FACTS[fact].question)
+
+
+def _missed(ctx: Context, plan: Plan, fact: str, error: str) -> str:
+    misses = int(ctx.state.get("misses", 0)) + 1
+    ctx.state["misses"] = misses
+    spec = FACTS[fact]
+    if misses >= 2:
+        return (f"说明：{spec.explain}\n{_question(ctx, plan)}\n"
+                f"（例如「{spec.example}」；不清楚可回复「跳过」，或「退出」）")
+    return f"{error}。\n{_question(ctx, plan)}（例如「{spec.example}」）"
+
+
+def _qa(ctx: Context, text: str) -> str:
+    try:
+        return ctx.services.qa.answer(text).text
+    except Exception:  # Q&A down must not break the dialog
+        log.exception("eligibility: Q&A failed on a digression")
+        return "这个问题暂时答不上来，自测结束后可以再问我。"
+
+
+def _digress(ctx: Context, plan: Plan, text: str) -> str:
+    return _qa(ctx, text) + "\n\n—— 继续资格自测 ——\n" + _question(ctx, plan)
+
+
+def _back(ctx: Context, plans: dict[str, Plan], plan: Plan) -> str:
+    history = list(ctx.state.get("history", []))
+    if not history:
+        ctx.state["plan"] = None
+        return "回到上一步：选择评审计划。\n" + _plan_menu(ctx, plans)
+    last = history.pop()
+    facts = dict(ctx.state.get("facts") or {})
+    facts.pop(last, None)
+    ctx.state.update(history=history, facts=facts, pending=last, misses=0, done=False)
+    return "回到上一题。\n" + _question(ctx, plan)
+
+
+def _modify(ctx: Context, plans: dict[str, Plan], plan: Plan, what: str) -> str:
+    if re.search(r"计划|通知|地区", what):
+        ctx.state["plan"] = None
+        return _plan_menu(ctx, plans)
+    fact = fact_by_label(what)
+    if fact is None:
+        labels = "、".join(FACTS[f].label for f in ctx.state.get("history", [])) or "学历、职称"
+        return f"想修改哪一项？可以说「修改学历」等，已回答的有：{labels}。\n" + _question(ctx, plan)
+    facts = dict(ctx.state.get("facts") or {})
+    old = facts.pop(fact, None)
+    ctx.state.update(facts=facts, pending=fact, misses=0, done=False,
+                     history=[f for f in ctx.state.get("history", []) if f != fact],
+                     skipped=[f for f in ctx.state.get("skipped", []) if f != fact])
+    was = f"（原来是：{describe(fact, parse_fact(fact, old))}）" if old is not None else ""
+    return f"好的，重新回答「{FACTS[fact].label}」{was}：\n" + _question(ctx, plan)
+
+
+def _correct(ctx: Context, plan: Plan, rest: str) -> str:
+    """「我说错了，是硕士」: find the answered fact the new words fit, most recent first."""
+    history = list(ctx.state.get("history", []))
+    if not rest:
+        return "哪一项说错了？可以直接说「我说错了，是硕士」，或「修改学历」。\n" + _question(ctx, plan)
+    candidates = [f for f in reversed(history) if FACTS[f].type not in ("text", "list")]
+    if history and history[-1] not in candidates:
+        candidates.append(history[-1])
+    for fact in candidates:
+        try:
+            value = parse_fact(fact, rest)
+        except FactError:
+            continue
+        _store(ctx, fact, value)
+        ctx.state["done"] = False
+        return f"已更正：{FACTS[fact].label} → {describe(fact, value)}。\n" + _next(ctx, plan)
+    return f"没明白要改成什么（「{rest[:20]}」）。可以说「修改学历」再重新回答。\n" + _question(ctx, plan)
+
+
+# --- the result ----------------------------------------------------------------------------
+
+def _result(ctx: Context, plan: Plan, result: dict[str, Any]) -> str:
+    ctx.state.update(done=True, pending=None, eligible_routes=result["eligible_routes"],
+                     eligibility_plan=plan.id)
+    summary = render_text(result, plan, detail=False, materials=False)
+    lines = [summary, "发送「提醒」订阅本计划的截止日期提醒；回复「详情」看逐条依据，「修改学历」等可改答案。"]
+    routes = result["eligible_routes"] or result["stated_conditions_met_routes"]
+    if routes:
+        items = plan.materials(routes[0])
+        lines.append(f"📋 {plan.route(routes[0]).title}材料：" + "；".join(
+            f"{i}.{m.text}" for i, m in enumerate(items, 1)))
+    return "\n".join(lines)
+
+
+def _after_result(msg: Incoming, ctx: Context, plan: Plan, text: str) -> str:
+    low = text.lower()
+    if low in DETAIL:
+        result = evaluate(plan, ctx.state.get("facts") or {})
+        return render_text(result, plan, detail=True, materials=True)
+    if low in BACK:
+        return _back(ctx, _plans(ctx), plan)
+    m = _MODIFY.match(text)
+    if m:
+        return _modify(ctx, _plans(ctx), plan, m.group(1))
+    m = _CORRECTION.match(text)
+    if m:
+        return _correct(ctx, plan, (m.group(1) or m.group(2) or "").strip())
+    # Anything else ends the dialog; remember the plan and routes for 提醒 / 材料清单.
+    keep = {"last_plan": plan.id, "plan": plan.id, "eligible_routes": ctx.state.get("eligible_routes", [])}
+    ctx.leave()
+    ctx.state.update(keep)
+    return _qa(ctx, msg.text)
