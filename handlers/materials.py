@@ -50,6 +50,16 @@ def remembered_routes(ctx: Context) -> list[str]:
     return []
 
 
+def finish(ctx: Context, plan_id: str) -> None:
+    """End the dialog but remember the plan, as the eligibility dialog does, so the next
+    tool (工作年限, 提醒, 资格自测) starts from it."""
+    routes = ctx.state.get("eligible_routes") if ctx.state.get("plan") == plan_id else None
+    ctx.leave()
+    ctx.state.update(last_plan=plan_id, plan=plan_id)
+    if isinstance(routes, list):
+        ctx.state["eligible_routes"] = routes
+
+
 def plan_menu(plans: dict[str, Any], note: str = "") -> tuple[str, list[str]]:
     """A numbered list of the plans, and the ids in that order."""
     ids = sorted(plans)
@@ -89,7 +99,8 @@ def start(msg: Incoming, ctx: Context) -> str:
     if not plans:
         return "暂时没有可查的申报计划材料，请稍后再试，或直接提问，如「临平制造业工程师要邮寄哪些材料」。"
     text = re.sub(r"^\s*(?:申报)?材料清单[\s:：,，]*", "", msg.text or "")
-    pid = pick_plan(text, [], plans) if text.strip() else None
+    want_all = text.strip() in ALL_ROUTES
+    pid = pick_plan(text, [], plans) if text.strip() and not want_all else None
     pid = pid or remembered_plan(ctx, plans)
     routes = remembered_routes(ctx) if pid and pid == remembered_plan(ctx, plans) else []
     if pid is None:
@@ -98,9 +109,13 @@ def start(msg: Incoming, ctx: Context) -> str:
         return f"要查哪个申报计划的材料？请回复序号：\n{menu}\n（回复「取消」退出）"
     plan = plans[pid]
     routes = [r for r in routes if r in {x.id for x in plan.routes}]
-    if routes or len(plan.routes) == 1:
-        ctx.leave()
-        return checklist(plan, routes or [plan.routes[0].id])
+    if want_all or len(plan.routes) == 1:
+        finish(ctx, pid)
+        return checklist(plan, [r.id for r in plan.routes])
+    if routes:
+        finish(ctx, pid)
+        return (checklist(plan, routes)
+                + "\n（按您资格自测的结果列出；看全部申报方式的材料请发「材料清单 全部」。）")
     return _ask_route(ctx, plan)
 
 
@@ -127,7 +142,7 @@ def handle(msg: Incoming, ctx: Context) -> str:
             return _retry(ctx, "没认出是哪个计划，请回复列表里的序号（如「1」），或回复「取消」退出。")
         plan = plans[pid]
         if len(plan.routes) == 1:
-            ctx.leave()
+            finish(ctx, pid)
             return checklist(plan, [plan.routes[0].id])
         return _ask_route(ctx, plan)
     plan = plans.get(ctx.state.get("plan", ""))
@@ -136,12 +151,12 @@ def handle(msg: Incoming, ctx: Context) -> str:
         return start(Incoming(user=msg.user, text="材料清单"), ctx)
     ids = [r.id for r in plan.routes]
     if text in ALL_ROUTES:
-        ctx.leave()
+        finish(ctx, plan.id)
         return checklist(plan, ids)
     route = _pick_route(text, plan)
     if route is None:
         return _retry(ctx, f"请回复 1 到 {len(ids)} 之间的序号，或回复「全部」。")
-    ctx.leave()
+    finish(ctx, plan.id)
     return checklist(plan, [route])
 
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.base import Context, Incoming
-from handlers.materials import cn_date, pick_plan, plan_menu, plans_of, remembered_plan
+from handlers.materials import cn_date, finish, pick_plan, plan_menu, plans_of, remembered_plan
 
 FLOW = "work_years"
 CANCEL = ("取消", "退出", "算了", "不用了")
+SWITCH = ("换计划", "换一个计划", "其他计划", "换个计划", "选计划")
 _ONGOING = r"(?:至今|到现在|到今|现在|今|目前|now)"
 # A date: 2015年7月[1日] | 2015.7[.1] | 2015-07[-01] | 2015/7[/1] | 15年7月; month and day are
 # never followed by another digit, so 「2015.7-2018.6」 does not read "-20" as a day.
@@ -165,19 +166,26 @@ def _as_of(plan: Any | None) -> dt.date:
     return plan.as_of if plan is not None and plan.as_of else dt.date.today()
 
 
+def _menu(ctx: Context, plans: dict[str, Any]) -> str:
+    menu, ids = plan_menu(plans, note="as_of")
+    ctx.enter(FLOW, step="plan", choices=ids)
+    return f"工作年限要算到申报计划规定的截止日。您申报的是哪个计划？请回复序号：\n{menu}\n（回复「取消」退出）"
+
+
 def start(msg: Incoming, ctx: Context) -> str:
     plans = plans_of(ctx)
     pid = remembered_plan(ctx, plans)
     if pid is None and len(plans) > 1:
-        menu, ids = plan_menu(plans, note="as_of")
-        ctx.enter(FLOW, step="plan", choices=ids)
-        return f"工作年限要算到申报计划规定的截止日。您申报的是哪个计划？请回复序号：\n{menu}\n（回复「取消」退出）"
+        return _menu(ctx, plans)
+    remembered = pid is not None and len(plans) > 1
     if pid is None and plans:
         pid = next(iter(plans))
     ctx.enter(FLOW, step="dates", plan=pid)
     plan = plans.get(pid) if pid else None
     head = (f"按「{plan.title}」计算，截止到 {cn_date(_as_of(plan))}。\n" if plan
             else "暂时读不到申报计划，将按今天计算。\n")
+    if remembered:
+        head += "（沿用您刚才选的计划；要换计划请回复「换计划」。）\n"
     return head + HOWTO
 
 
@@ -189,6 +197,8 @@ def handle(msg: Incoming, ctx: Context) -> str:
         ctx.leave()
         return "已退出工作年限计算。需要时再发送「工作年限」。"
     plans = plans_of(ctx)
+    if text in SWITCH and len(plans) > 1:
+        return _menu(ctx, plans)
     if ctx.state.get("step") == "plan":
         pid = pick_plan(text, list(ctx.state.get("choices", [])), plans)
         if pid is None:
@@ -202,7 +212,10 @@ def handle(msg: Incoming, ctx: Context) -> str:
         periods = parse_periods(text, as_of)
     except ValueError as exc:
         return _retry(ctx, f"{exc}。\n{HOWTO}")
-    ctx.leave()
+    if plan is not None:
+        finish(ctx, plan.id)
+    else:
+        ctx.leave()
     return format_result(compute(periods, as_of), plan, as_of)
 
 

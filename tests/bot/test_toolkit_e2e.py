@@ -134,4 +134,4 @@ def test_materials_dialog(live: Live) -> None:
     ask_route = live.text(user, "材料清单 临平")
     number = next(line.split(".")[0] for line in ask_route.splitlines() if "破格" in line)
     reply = live.text(user, number)
-    assert "破格推荐中级专业技术职务任职资格审批表" in reply and "附件4" in reply
+    assert "破格推荐中级专业技术职务任职资格审批表" in reply and "邮寄纸质材料清单" in reply

@@ -43,9 +43,10 @@ def test_plan_then_route_lists_the_plan_files_own_items(services: Services) -> N
     assert reply.count("\n") >= len(plan.materials("exceptional"))
     # the mailing list is shown apart, under its attachment (Linping 附件4)
     mailed = reply.split("评审通过后邮寄｜")
-    assert len(mailed) == 2 and mailed[1].startswith("附件4")
+    assert len(mailed) == 2 and "邮寄纸质材料清单" in mailed[1]
     assert "评审表" in mailed[1]
-    assert services.store.get_dialog("u-mat") == {}
+    # the dialog is over, and the plan is remembered for the next tool (工作年限, 提醒 …)
+    assert services.store.get_dialog("u-mat") == {"last_plan": LINPING, "plan": LINPING}
 
 
 def test_route_items_differ_between_routes(services: Services) -> None:
@@ -72,6 +73,15 @@ def test_nonsense_answers_are_explained_and_lose_nothing(services: Services) -> 
     assert "直接提问" in second  # after two misses, another way in is offered
     assert services.store.get_dialog("u-mat")["flow"] == "materials"
     assert "已退出" in say(services, "取消")
+
+
+def test_plan_remembered_then_all_routes_on_request(services: Services) -> None:
+    plan = services.plans[LINPING]
+    services.store.set_dialog("u-mat", {"plan": LINPING, "eligible_routes": ["normal"]})
+    first = say(services, "材料清单")
+    assert f"申报方式：{plan.route('normal').title}\n" in first and "材料清单 全部" in first
+    everything = say(services, "材料清单 全部")
+    assert "、".join(r.title for r in plan.routes) in everything
 
 
 def test_all_routes(services: Services) -> None:

@@ -70,7 +70,10 @@ def test_dialog_counts_to_the_plans_cutoff_and_cites_the_clause(services: Servic
     assert "距满 7 年还差 2 个月" in reply
     assert "专业工作年限计算到 2022 年 12 月 31 日" in reply  # the clause, quoted
     assert "满 12 个月为 1 年" in reply  # the counting rule, explained
-    assert services.store.get_dialog("u-years") == {}
+    assert services.store.get_dialog("u-years").get("flow") is None  # over, plan remembered
+    again = say(services, "工作年限")
+    assert "沿用" in again and plan.title in again
+    assert "请回复序号" in say(services, "换计划")
 
 
 def test_plan_named_in_words_and_a_bad_answer_keeps_the_dialog(services: Services) -> None:
