@@ -211,9 +211,11 @@ def _assessments(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     return Outcome("pass", _msg(rule, "pass", f"近 {count} 年考核 {shown}，均为{need}", grades=shown))
 
 
-def _matches(text: str, item: dict[str, Any]) -> bool:
+def _matches(text: str, item: dict[str, Any], *, partial: bool = True) -> bool:
+    """The listed name or a keyword occurs in the text; with `partial`, a short answer such as
+    「计算机」 also matches a listed name that contains it."""
     words = [item["name"], *item.get("keywords", [])]
-    return any(w and (w in text or (len(text) >= 2 and text in w)) for w in words)
+    return any(w and (w in text or (partial and len(text) >= 3 and text in w)) for w in words)
 
 
 @check("specialty_not_excluded", required=("excluded",), optional=("scope",))
@@ -343,7 +345,7 @@ def _honours(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     got = env.get("skill_honours")
     if got is None:
         return Outcome("unknown", "尚不清楚您是否获得过通知所列技能荣誉", ["skill_honours"])
-    hits = [item["name"] for item in p["honours"] for h in got if _matches(str(h), item)]
+    hits = [item["name"] for item in p["honours"] for h in got if _matches(str(h), item, partial=False)]
     if hits:
         return Outcome("pass", _msg(rule, "pass", f"获得「{hits[0]}」，属于通知所列荣誉"))
     listed = "、".join(item["name"] for item in p["honours"])
@@ -499,11 +501,12 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
                     failed.append(_item(r, o))
                     fail_needs.append(set(o.needs))
                 else:
-                    (unknown if o.status == "unknown" else failed if o.status == "fail" else passed).append(_item(r, o))
+                    # Undecided any_of: a failed alternative is reported with the open ones.
+                    (passed if o.status == "pass" else unknown).append(_item(r, o))
                     if o.status == "unknown":
                         needs.update(o.needs)
                     if o.status == "fail":
-                        needs.update(o.needs)  # another way through the any_of
+                        needs.update(set(o.needs) - facts.keys())
         if failed:
             eligible: bool | None = False
         elif unknown:
@@ -514,7 +517,7 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
             missing |= needs
         elif len(fail_needs) == 1 and fail_needs[0] - facts.keys():
             # A single failure that an answer not yet given could lift (e.g. 注册证书 for 学历).
-            missing |= needs | fail_needs[0]
+            missing |= needs | (fail_needs[0] - facts.keys())
         routes[route.id] = {
             "title": route.title,
             "eligible": eligible,
@@ -543,7 +546,7 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
         "eligible_routes": eligible_routes,
         "stated_conditions_met_routes": met_incomplete,
         "routes": routes,
-        "missing": _order(missing - facts.keys()),
+        "missing": _order(missing),
         "materials": materials,
         "notes": notes,
         "other_conditions_doc": plan.other_conditions_doc,
