@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 
@@ -14,17 +14,28 @@ from handlers.base import Incoming
 
 LINPING = "linping-manufacturing-engineer-2022"
 
+@dataclass
+class Chat:
+    services: Services
+    user: str
 
-@pytest.fixture
-def services(tmp_path: Path) -> Services:
-    return Services(Settings(data_dir=tmp_path, state_url=f"sqlite:///{tmp_path / 'state.db'}",
+    def say(self, text: str) -> str:
+        reply = dispatch(Incoming(user=self.user, text=text), self.services)
+        assert reply is not None
+        return reply
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """One Services (plans parsed once) for the module; each test talks as its own user."""
+    tmp = tmp_path_factory.mktemp("state")
+    return Services(Settings(data_dir=tmp, state_url=f"sqlite:///{tmp / 'state.db'}",
                              database_url="", redis_url=""))
 
 
-def say(services: Services, text: str, user: str = "u-mat") -> str:
-    reply = dispatch(Incoming(user=user, text=text), services)
-    assert reply is not None
-    return reply
+@pytest.fixture
+def chat(shared: Services, request: pytest.FixtureRequest) -> Chat:
+    return Chat(shared, f"u-mat-{request.node.name}")
 
 
 def number_of(reply: str, title: str) -> str:
@@ -33,11 +44,11 @@ def number_of(reply: str, title: str) -> str:
     return m.group(1)
 
 
-def test_plan_then_route_lists_the_plan_files_own_items(services: Services) -> None:
-    plan = services.plans[LINPING]
-    ask = say(services, "材料清单")
-    ask_route = say(services, number_of(ask, plan.title))
-    reply = say(services, number_of(ask_route, plan.route("exceptional").title))
+def test_plan_then_route_lists_the_plan_files_own_items(chat: Chat) -> None:
+    plan = chat.services.plans[LINPING]
+    ask = chat.say("材料清单")
+    ask_route = chat.say(number_of(ask, plan.title))
+    reply = chat.say(number_of(ask_route, plan.route("exceptional").title))
     for m in plan.materials("exceptional"):  # every item of the plan file, none invented
         assert m.text in reply
     assert reply.count("\n") >= len(plan.materials("exceptional"))
@@ -46,47 +57,47 @@ def test_plan_then_route_lists_the_plan_files_own_items(services: Services) -> N
     assert len(mailed) == 2 and "邮寄纸质材料清单" in mailed[1]
     assert "评审表" in mailed[1]
     # the dialog is over, and the plan is remembered for the next tool (工作年限, 提醒 …)
-    assert services.store.get_dialog("u-mat") == {"last_plan": LINPING, "plan": LINPING}
+    assert chat.services.store.get_dialog(chat.user) == {"last_plan": LINPING, "plan": LINPING}
 
 
-def test_route_items_differ_between_routes(services: Services) -> None:
-    plan = services.plans[LINPING]
+def test_route_items_differ_between_routes(chat: Chat) -> None:
+    plan = chat.services.plans[LINPING]
     only_exceptional = {m.text for m in plan.route("exceptional").materials}
     assert only_exceptional
-    reply = say(services, "材料清单 临平")  # the plan named in the same message
-    normal = say(services, number_of(reply, plan.route("normal").title))
+    reply = chat.say("材料清单 临平")  # the plan named in the same message
+    normal = chat.say(number_of(reply, plan.route("normal").title))
     assert not any(text in normal for text in only_exceptional)
 
 
-def test_routes_from_a_finished_eligibility_dialog_are_used(services: Services) -> None:
-    plan = services.plans[LINPING]
-    services.store.set_dialog("u-mat", {"plan": LINPING, "routes": ["normal", "direct"]})
-    reply = say(services, "材料清单")
+def test_routes_from_a_finished_eligibility_dialog_are_used(chat: Chat) -> None:
+    plan = chat.services.plans[LINPING]
+    chat.services.store.set_dialog(chat.user, {"plan": LINPING, "routes": ["normal", "direct"]})
+    reply = chat.say("材料清单")
     assert f"申报方式：{plan.route('normal').title}、{plan.route('direct').title}" in reply
     assert plan.general_materials[0].text in reply
 
 
-def test_nonsense_answers_are_explained_and_lose_nothing(services: Services) -> None:
-    say(services, "材料清单")
-    assert "序号" in say(services, "随便")
-    second = say(services, "99")
+def test_nonsense_answers_are_explained_and_lose_nothing(chat: Chat) -> None:
+    chat.say("材料清单")
+    assert "序号" in chat.say("随便")
+    second = chat.say("99")
     assert "直接提问" in second  # after two misses, another way in is offered
-    assert services.store.get_dialog("u-mat")["flow"] == "materials"
-    assert "已退出" in say(services, "取消")
+    assert chat.services.store.get_dialog(chat.user)["flow"] == "materials"
+    assert "已退出" in chat.say("取消")
 
 
-def test_plan_remembered_then_all_routes_on_request(services: Services) -> None:
-    plan = services.plans[LINPING]
-    services.store.set_dialog("u-mat", {"plan": LINPING, "eligible_routes": ["normal"]})
-    first = say(services, "材料清单")
+def test_plan_remembered_then_all_routes_on_request(chat: Chat) -> None:
+    plan = chat.services.plans[LINPING]
+    chat.services.store.set_dialog(chat.user, {"plan": LINPING, "eligible_routes": ["normal"]})
+    first = chat.say("材料清单")
     assert f"申报方式：{plan.route('normal').title}\n" in first and "材料清单 全部" in first
-    everything = say(services, "材料清单 全部")
+    everything = chat.say("材料清单 全部")
     assert "、".join(r.title for r in plan.routes) in everything
 
 
-def test_all_routes(services: Services) -> None:
-    plan = services.plans[LINPING]
-    say(services, "材料清单 临平")
-    reply = say(services, "全部")
+def test_all_routes(chat: Chat) -> None:
+    plan = chat.services.plans[LINPING]
+    chat.say("材料清单 临平")
+    reply = chat.say("全部")
     for m in plan.materials():
         assert m.text in reply

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 
@@ -17,17 +17,28 @@ from handlers.work_years import compute, full_months, parse_periods
 LINPING = "linping-manufacturing-engineer-2022"
 CUTOFF = dt.date(2022, 12, 31)
 
+@dataclass
+class Chat:
+    services: Services
+    user: str
 
-@pytest.fixture
-def services(tmp_path: Path) -> Services:
-    return Services(Settings(data_dir=tmp_path, state_url=f"sqlite:///{tmp_path / 'state.db'}",
+    def say(self, text: str) -> str:
+        reply = dispatch(Incoming(user=self.user, text=text), self.services)
+        assert reply is not None
+        return reply
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """One Services (plans parsed once) for the module; each test talks as its own user."""
+    tmp = tmp_path_factory.mktemp("state")
+    return Services(Settings(data_dir=tmp, state_url=f"sqlite:///{tmp / 'state.db'}",
                              database_url="", redis_url=""))
 
 
-def say(services: Services, text: str, user: str = "u-years") -> str:
-    reply = dispatch(Incoming(user=user, text=text), services)
-    assert reply is not None
-    return reply
+@pytest.fixture
+def chat(shared: Services, request: pytest.FixtureRequest) -> Chat:
+    return Chat(shared, f"u-years-{request.node.name}")
 
 
 def menu_number(reply: str, plan_title: str) -> str:
@@ -58,48 +69,48 @@ def test_overlaps_count_once_and_work_after_the_cutoff_not_at_all() -> None:
     assert result.months == 60 and result.years == 5 and len(result.ignored) == 1
 
 
-def test_dialog_counts_to_the_plans_cutoff_and_cites_the_clause(services: Services) -> None:
-    plan = services.plans[LINPING]
+def test_dialog_counts_to_the_plans_cutoff_and_cites_the_clause(chat: Chat) -> None:
+    plan = chat.services.plans[LINPING]
     assert plan.as_of == CUTOFF  # the rule under test: years count to the plan's as_of
-    ask = say(services, "工作年限")
+    ask = chat.say("工作年限")
     assert "2022年12月31日" in ask
-    prompt = say(services, menu_number(ask, plan.title))
+    prompt = chat.say(menu_number(ask, plan.title))
     assert "截止到 2022年12月31日" in prompt
-    reply = say(services, "2015年7月-2018年6月，2019年3月至今")
+    reply = chat.say("2015年7月-2018年6月，2019年3月至今")
     assert "合计 6年10个月，按整年计为 6 年" in reply
     assert "距满 7 年还差 2 个月" in reply
     assert "专业工作年限计算到 2022 年 12 月 31 日" in reply  # the clause, quoted
     assert "满 12 个月为 1 年" in reply  # the counting rule, explained
-    assert services.store.get_dialog("u-years").get("flow") is None  # over, plan remembered
-    again = say(services, "工作年限")
+    assert chat.services.store.get_dialog(chat.user).get("flow") is None  # over, plan remembered
+    again = chat.say("工作年限")
     assert "沿用" in again and plan.title in again
-    assert "请回复序号" in say(services, "换计划")
+    assert "请回复序号" in chat.say("换计划")
 
 
-def test_plan_named_in_words_and_a_bad_answer_keeps_the_dialog(services: Services) -> None:
-    say(services, "工作年限")
-    assert "截止到 2022年12月31日" in say(services, "临平制造业")
-    bad = say(services, "好几年了")
+def test_plan_named_in_words_and_a_bad_answer_keeps_the_dialog(chat: Chat) -> None:
+    chat.say("工作年限")
+    assert "截止到 2022年12月31日" in chat.say("临平制造业")
+    bad = chat.say("好几年了")
     assert "2015年7月" in bad  # explains the format again
-    assert services.store.get_dialog("u-years")["flow"] == "work_years"
-    assert "按整年计为 6 年" in say(services, "2016.7")
+    assert chat.services.store.get_dialog(chat.user)["flow"] == "work_years"
+    assert "按整年计为 6 年" in chat.say("2016.7")
 
 
-def test_plan_without_a_stated_cutoff_says_so(services: Services) -> None:
-    plan = next(p for p in services.plans.values() if p.as_of is None)
-    ask = say(services, "工作年限")
-    say(services, menu_number(ask, plan.title))
-    reply = say(services, "2010年9月至今")
+def test_plan_without_a_stated_cutoff_says_so(chat: Chat) -> None:
+    plan = next(p for p in chat.services.plans.values() if p.as_of is None)
+    ask = chat.say("工作年限")
+    chat.say(menu_number(ask, plan.title))
+    reply = chat.say("2010年9月至今")
     assert "没有写明年限计算到哪一天" in reply
     assert dt.date.today().strftime("%Y年") in reply
 
 
-def test_plan_remembered_from_an_earlier_dialog_is_used(services: Services) -> None:
-    services.store.set_dialog("u-years", {"plan": LINPING})
-    assert "截止到 2022年12月31日" in say(services, "工作年限")
+def test_plan_remembered_from_an_earlier_dialog_is_used(chat: Chat) -> None:
+    chat.services.store.set_dialog(chat.user, {"plan": LINPING})
+    assert "截止到 2022年12月31日" in chat.say("工作年限")
 
 
-def test_cancel_leaves(services: Services) -> None:
-    say(services, "工作年限")
-    assert "已退出" in say(services, "取消")
-    assert services.store.get_dialog("u-years") == {}
+def test_cancel_leaves(chat: Chat) -> None:
+    chat.say("工作年限")
+    assert "已退出" in chat.say("取消")
+    assert chat.services.store.get_dialog(chat.user) == {}
