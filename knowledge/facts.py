@@ -313,7 +313,7 @@ def parse_years(text: Any) -> float:
         t = _norm(text).replace(" ", "").rstrip("。.")
         t = re.sub(r"^(大概|大约|约|共|一共|差不多|有)", "", t)
         t = re.sub(r"(多|左右|以上)$", "", t)
-        m = re.fullmatch(_NUM + r"(?:年|周年)?(半)?(?:(?:零)?" + _NUM + r"个?月)?", t)
+        m = re.fullmatch(_NUM + r"(?:(?:年|周年)(半)?(?:(?:零)?" + _NUM + r"个?月)?)?", t)
         if m is None or cn_number(m.group(1)) is None:
             m2 = re.fullmatch(_NUM + r"个?月", t)
             if m2 and cn_number(m2.group(1)) is not None:

@@ -1,0 +1,127 @@
+"""Free-text answers of the eligibility dialog → facts, with Chinese errors for nonsense."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge.facts import FACTS, FactError, fact_by_label, parse_fact, validate_facts
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("本科", "bachelor"), ("大学本科", "bachelor"), ("本科学历", "bachelor"), ("研究生", "master"),
+    ("硕士", "master"), ("硕士研究生", "master"), ("博士", "doctor"), ("大专", "associate"),
+    ("专科", "associate"), ("中专", "secondary"), ("第二学士学位", "second_bachelor"),
+    ("技工学校高级工班", "technician_senior"), ("预备技师班", "technician_preparatory"),
+    ("中级工班", "technician_intermediate"), ("bachelor", "bachelor"),
+])
+def test_education(text: str, value: str) -> None:
+    assert parse_fact("education", text) == value
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("2018年3月", dt.date(2018, 3, 1)), ("2018.3", dt.date(2018, 3, 1)), ("18年3月", dt.date(2018, 3, 1)),
+    ("2018-03-01", dt.date(2018, 3, 1)), ("2018/3/15", dt.date(2018, 3, 15)), ("2018年3月15日", dt.date(2018, 3, 15)),
+    ("２０１８年３月", dt.date(2018, 3, 1)), ("201803", dt.date(2018, 3, 1)),
+])
+def test_dates(text: str, value: dt.date) -> None:
+    assert parse_fact("title_since", text) == value
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("2018", "月份"), ("2018年13月", "不存在"), ("去年", "2018年3月"), ("2018-02-30", "不存在"),
+])
+def test_bad_dates_say_what_to_write(text: str, needle: str) -> None:
+    with pytest.raises(FactError, match=needle):
+        parse_fact("title_since", text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("四年半", 4.5), ("4.5年", 4.5), ("5年", 5), ("五年", 5), ("5", 5), ("十二年", 12), ("4年6个月", 4.5),
+    ("大概6年", 6), ("18个月", 1.5), ("两年", 2),
+])
+def test_years(text: str, value: float) -> None:
+    assert parse_fact("related_work_years", text) == value
+
+
+def test_years_nonsense() -> None:
+    with pytest.raises(FactError, match="四年半"):
+        parse_fact("related_work_years", "很久")
+    with pytest.raises(FactError, match="不合理"):
+        parse_fact("related_work_years", "99年")
+
+
+@pytest.mark.parametrize(("text", "value"), [("45学分", 45), ("45", 45), ("四十五学分", 45), ("共48分", 48),
+                                             ("44.5", 44.5)])
+def test_credits(text: str, value: float) -> None:
+    assert parse_fact("ce_credits", text) == value
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("称职、优秀、称职", ["称职", "优秀", "称职"]), ("称职，优秀，称职", ["称职", "优秀", "称职"]),
+    ("2019年称职 2020年优秀 2021年合格", ["称职", "优秀", "合格"]), ("都是称职", ["称职"] * 3),
+    (["优秀", "基本称职", "称职"], ["优秀", "基本称职", "称职"]), ("优秀 不称职 称职", ["优秀", "不称职", "称职"]),
+])
+def test_assessments(text: object, value: list[str]) -> None:
+    assert parse_fact("assessments", text) == value
+
+
+def test_assessment_nonsense() -> None:
+    with pytest.raises(FactError, match="优秀"):
+        parse_fact("assessments", "挺好的")
+
+
+@pytest.mark.parametrize(("text", "value"), [("是", True), ("否", False), ("没有", False), ("有", True),
+                                             ("不是", False), ("是的", True), ("对", True), ("无", False),
+                                             (True, True)])
+def test_yes_no(text: object, value: bool) -> None:
+    assert parse_fact("civil_servant", text) is value
+
+
+def test_yes_no_nonsense() -> None:
+    with pytest.raises(FactError, match="「是」或「否」"):
+        parse_fact("civil_servant", "也许吧")
+
+
+@pytest.mark.parametrize(("text", "value"), [("助工", "assistant_engineer"), ("助理工程师", "assistant_engineer"),
+                                             ("中级工程师", "engineer"), ("高工", "senior_engineer"),
+                                             ("没有", "none"), ("无", "none")])
+def test_titles(text: str, value: str) -> None:
+    assert parse_fact("current_title", text) == value
+
+
+def test_lists_and_counts() -> None:
+    assert parse_fact("skill_honours", "没有") == []
+    assert parse_fact("skill_honours", "全国技术能手、省首席技师") == ["全国技术能手", "省首席技师"]
+    assert parse_fact("exceptional_achievements", "两项") == 2
+    assert parse_fact("exceptional_achievements", [1, 4]) == 2
+    with pytest.raises(FactError, match="0 到 4"):
+        parse_fact("exceptional_achievements", "7")
+
+
+def test_validate_lists_every_problem_at_once() -> None:
+    with pytest.raises(FactError) as err:
+        validate_facts({"education": "幼儿园", "ce_credits": "很多", "shoe_size": 42})
+    text = str(err.value)
+    assert "education（学历）" in text and "ce_credits（继续教育学分）" in text and "shoe_size" in text
+
+
+def test_validate_drops_nulls_and_parses_json_values() -> None:
+    facts = validate_facts({"education": "bachelor", "title_since": "2018-03-01", "civil_servant": None})
+    assert facts == {"education": "bachelor", "title_since": dt.date(2018, 3, 1)}
+
+
+def test_labels_for_modify() -> None:
+    assert fact_by_label("学历") == "education"
+    assert fact_by_label("年度考核") == "assessments"
+    assert fact_by_label("继续教育") == "ce_credits"
+    assert fact_by_label("聘任时间") == "title_since"
+    assert fact_by_label("星座") is None
+
+
+def test_every_fact_is_documented() -> None:
+    for spec in FACTS.values():
+        assert spec.label and spec.meaning and spec.question and spec.example and spec.explain
+        # the example answer of every question is itself understood
+        parse_fact(spec.name, spec.example)
