@@ -25,6 +25,7 @@ ROUTER_MODULES = [
     "bot.routes.simulator",
     "bot.routes.eligibility",
     "bot.routes.hr",
+    "bot.routes.api",
 ]
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import yaml
 
-from knowledge.chunking import Chunk
+from knowledge.chunking import SEP, Chunk
 from knowledge.text import CJK, SYNONYMS, clean, compact
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 30
 POOL = 40  # candidates taken from each ranking before fusion
 COVERAGE_WEIGHT = 0.6  # fused rank (0..1) + this × share of the question's words in the passage
+LABEL_WEIGHT = 0.3  # + this × share of the question's words in the passage's own clause name
 ANSWER_TYPE_WEIGHT = 0.3  # + this when the passage holds the kind of value asked for («几年» → «4 年»)
 OOV_IDF = 3.0  # weight of a word no notice uses, when judging whether a question is on topic
 
@@ -169,6 +170,7 @@ class Retriever:
         self._notice_of = np.array([c.notice for c in index.chunks])
         self._compact = [compact(c.index_text) for c in index.chunks]
         self._corpus = "\n".join(self._compact)
+        self._labels = [compact(c.section.rsplit(SEP, 1)[-1]) for c in index.chunks]
 
     def plans_for(self, plan: str | None) -> list[str]:
         """An explicit plan id (or notice id) → its notices; unknown ids select nothing."""
@@ -212,9 +214,10 @@ class Retriever:
             got += weight * self._credit(w, self._corpus)
         return got / total if total else 0.0
 
-    def coverage(self, words: list[str], pos: int) -> float:
-        """IDF-weighted share of the question's in-corpus words that passage `pos` contains."""
-        text = self._compact[pos]
+    def coverage(self, words: list[str], pos: int, label: bool = False) -> float:
+        """IDF-weighted share of the question's in-corpus words that passage `pos` (or, with
+        `label`, the name of its own clause, e.g. «1. 网上个人申报») contains."""
+        text = self._labels[pos] if label else self._compact[pos]
         total = got = 0.0
         for w in words:
             present = self._credit(w, self._corpus)
@@ -276,7 +279,7 @@ class Retriever:
         best = max(fused.values())
         cov = {i: self.coverage(words, i) for i in fused}
         wants = answer_type(question)
-        final = {i: fused[i] / best + COVERAGE_WEIGHT * cov[i]
+        final = {i: fused[i] / best + COVERAGE_WEIGHT * cov[i] + LABEL_WEIGHT * self.coverage(words, i, label=True)
                  + (ANSWER_TYPE_WEIGHT if wants and wants.search(self._compact[i]) else 0.0)
                  - (0.2 if chunks[i].text.lstrip().startswith("|") else 0.0)  # a table is a poor answer
                  for i in fused}
