@@ -22,7 +22,7 @@ from handlers.materials import cn_date, finish, pick_plan, plan_menu, plans_of, 
 FLOW = "work_years"
 CANCEL = ("取消", "退出", "算了", "不用了")
 SWITCH = ("换计划", "换一个计划", "其他计划", "换个计划", "选计划")
-_ONGOING = r"(?:至今|到现在|到今|现在|今|目前|now)"
+_ONGOING = r"(?:至今|到现在|到今|现在|今|目前|一直|now)"
 # A date: 2015年7月[1日] | 2015.7[.1] | 2015-07[-01] | 2015/7[/1] | 15年7月; month and day are
 # never followed by another digit, so 「2015.7-2018.6」 does not read "-20" as a day.
 _DATE = re.compile(

@@ -174,6 +174,11 @@ def check_photo(data: bytes, *, make_fix: bool = True) -> PhotoReport:
 
         _describe(report, img, frames)
         report.checks = _checks(report)
+        n = report.size_bytes
+        if 30 * 1000 < n <= MIN_BYTES or MAX_BYTES <= n < 1024 * 1024:
+            report.notes.append(
+                f"文件为 {n} 字节，正好落在「K/M 按 1000 还是 1024 计」两种算法之间；平台口径不明，"
+                "这里按严格的算法判断（大于 30×1024 字节、小于 1000×1000 字节），另存时请留些余量。")
         shown_img = _upright(img)
         if report.shown:
             shown_checks = _checks(report, size=report.shown)

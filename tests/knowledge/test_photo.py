@@ -182,3 +182,14 @@ def test_big_jpeg_is_decoded_reduced_but_reported_and_cropped_in_full_pixels() -
     assert fix is not None and fix.crop == (2571, 3600) and fix.data is not None
     assert "裁剪为 2571×3600 像素左右" in format_report(report)
     assert check_photo(fix.data).ok
+
+
+def test_sizes_between_the_two_readings_of_30k_fail_with_an_explanation() -> None:
+    small = encode(portrait(300, 420), quality=60)
+    pad = 30_500 - len(small) - 4  # a JPEG comment segment (FF FE + length) fills it to 30,500 bytes
+    assert 0 < pad < 65_000
+    data = small[:2] + b"\xff\xfe" + struct.pack(">H", pad + 2) + b"x" * pad + small[2:]
+    assert len(data) == 30_500
+    report = check_photo(data)
+    assert {c.key: c.ok for c in report.checks}["size"] is False
+    assert "1000 还是 1024" in format_report(report)
