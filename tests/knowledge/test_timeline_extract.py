@@ -1,0 +1,44 @@
+"""Timeline extraction on the real notices, and working days from the holiday calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.settings import KNOWLEDGE_DIR
+from knowledge.timeline import CalendarYearUnknown, add_working_days
+from knowledge.timeline_extract import extract
+
+NOTICES = KNOWLEDGE_DIR / "notices"
+
+
+def test_linping_dates_with_their_sentences() -> None:
+    proposals, year = extract(NOTICES / "linping-manufacturing-engineer-2022.md")
+    assert year == 2022
+    by = {(p.event.start, p.event.end, p.event.date): p for p in proposals}
+    window = by[(dt.date(2022, 8, 1), dt.date(2022, 8, 15), None)]
+    assert window.event.kind == "submission_window" and "8 月 1 日至 15 日" in window.sentence
+    unit = by[(None, None, dt.date(2022, 8, 26))]
+    assert unit.event.kind == "unit_review_deadline" and unit.event.audience == "hr"
+    assert unit.sentence == "用人单位网上审核推荐截止时间为 8 月 26 日。"
+    forms = by[(None, dt.date(2022, 10, 20), None)]
+    assert "10月20日前" in forms.sentence and forms.event.kind == "paper_forms_deadline"
+    assert any(p.event.working_days == 5 and p.event.kind == "publicity" for p in proposals)
+    assert any(p.event.kind == "payment_window" and p.event.undated_note and "12333" in p.sentence
+               for p in proposals)
+
+
+def test_full_date_and_credential_validity() -> None:
+    chem, _ = extract(NOTICES / "hangzhou-chemical-textile-senior-2022.md")
+    assert any(p.event.date == dt.date(2022, 8, 20) and p.event.kind == "materials_cutoff" for p in chem)
+    build, year = extract(NOTICES / "hangzhou-construction-engineer-2024.md")
+    assert year == 2024
+    validity = {p.event.date for p in build if p.event.kind == "credential_validity"}
+    assert validity == {dt.date(2024, 9, 22), dt.date(2024, 9, 20)}
+
+
+def test_working_days_skip_national_day_and_say_when_the_year_is_unknown() -> None:
+    assert add_working_days(dt.date(2022, 9, 29), 5) == dt.date(2022, 10, 10)
+    with pytest.raises(CalendarYearUnknown, match="2099"):
+        add_working_days(dt.date(2099, 1, 5), 1)
