@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import unicodedata
@@ -63,10 +64,13 @@ def dispatch(msg: Incoming, services) -> str | None:  # type: ignore[no-untyped-
     """Run the handler for `msg` and persist the user's dialog state. Synchronous."""
     store = services.store
     with store.user_lock(msg.user):
-        ctx = Context(user=msg.user, state=store.get_dialog(msg.user), services=services)
+        state = store.get_dialog(msg.user)
+        before = copy.deepcopy(state)
+        ctx = Context(user=msg.user, state=state, services=services)
         handler = route(msg, ctx)
         metrics.handler_runs.labels(metrics.handler_name(handler)).inc()
         activity.record(msg, services)  # 48-hour window for reminders (bot/reminders)
         reply = handler(msg, ctx)
-        store.set_dialog(msg.user, ctx.state)
+        if ctx.state != before:  # most messages leave the state alone: save a write
+            store.set_dialog(msg.user, ctx.state)
     return reply

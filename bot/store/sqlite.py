@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from bot.store.base import StateStore
 
@@ -33,6 +34,11 @@ class SQLiteStore(StateStore):
         self._local = threading.local()
         self._shared: sqlite3.Connection | None = None
         self._mem_lock = threading.RLock()
+        # Writers in this process queue on a real lock: SQLite's own busy handler sleeps in
+        # steps of up to 100 ms, which is what made p99 latency explode under load.
+        self._write_lock = threading.Lock()
+        self._named: dict[str, list[Any]] = {}  # lock name → [threading.Lock, users]
+        self._named_guard = threading.Lock()
         self._writes = 0
         with self._op() as c:
             c.executescript(_SCHEMA)
@@ -60,7 +66,7 @@ class SQLiteStore(StateStore):
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._op() as c:
+        with self._write_lock, self._op() as c:
             c.execute("BEGIN IMMEDIATE")
             try:
                 yield c
@@ -77,7 +83,7 @@ class SQLiteStore(StateStore):
     def _maybe_purge(self) -> None:
         self._writes += 1  # racy on purpose: an approximate count is enough
         if self._writes % _PURGE_EVERY == 0:
-            with self._op() as c:
+            with self._write_lock, self._op() as c:
                 c.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires<=?", (time.time(),))
 
     def get(self, key: str) -> str | None:
@@ -88,7 +94,7 @@ class SQLiteStore(StateStore):
         return str(row[0])
 
     def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
-        with self._op() as c:
+        with self._write_lock, self._op() as c:
             c.execute(
                 "INSERT INTO kv(key, value, expires) VALUES(?,?,?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value, expires=excluded.expires",
@@ -96,6 +102,8 @@ class SQLiteStore(StateStore):
         self._maybe_purge()
 
     def add(self, key: str, value: str, ttl_s: float | None = None) -> bool:
+        if self.get(key) is not None:  # a live key: refuse without taking the write lock
+            return False
         with self._tx() as c:
             c.execute("DELETE FROM kv WHERE key=? AND expires IS NOT NULL AND expires<=?", (key, time.time()))
             cur = c.execute("INSERT OR IGNORE INTO kv(key, value, expires) VALUES(?,?,?)",
@@ -114,26 +122,51 @@ class SQLiteStore(StateStore):
 
     def delete(self, *keys: str) -> None:
         if keys:
-            with self._op() as c:
+            with self._write_lock, self._op() as c:
                 c.executemany("DELETE FROM kv WHERE key=?", [(k,) for k in keys])
 
     @contextmanager
     def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
-        # A lease row with a random token: a crashed holder cannot block others forever, and
-        # a holder whose lease ran out cannot delete the next holder's row.
-        key, token = f"lock:{name}", uuid.uuid4().hex
-        deadline = time.monotonic() + timeout_s
-        delay = 0.002
-        while not self.add(key, token, ttl_s=timeout_s):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+        # Threads of this process wait on a real lock (woken at once, no polling); the lease
+        # row below excludes other processes. The lease has a random token: a crashed holder
+        # cannot block others forever, and a holder whose lease ran out cannot delete the
+        # next holder's row.
+        local = self._acquire_local(name, timeout_s)
         try:
-            yield
+            key, token = f"lock:{name}", uuid.uuid4().hex
+            deadline = time.monotonic() + timeout_s
+            delay = 0.002
+            while not self.add(key, token, ttl_s=timeout_s):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+            try:
+                yield
+            finally:
+                with self._write_lock, self._op() as c:
+                    c.execute("DELETE FROM kv WHERE key=? AND value=?", (key, token))
         finally:
-            with self._op() as c:
-                c.execute("DELETE FROM kv WHERE key=? AND value=?", (key, token))
+            self._release_local(name, local)
+
+    def _acquire_local(self, name: str, timeout_s: float) -> threading.Lock:
+        with self._named_guard:
+            entry = self._named.setdefault(name, [threading.Lock(), 0])
+            entry[1] += 1
+        lock: threading.Lock = entry[0]
+        if not lock.acquire(timeout=timeout_s):
+            self._release_local(name, None)
+            raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
+        return lock
+
+    def _release_local(self, name: str, lock: threading.Lock | None) -> None:
+        if lock is not None:
+            lock.release()
+        with self._named_guard:
+            entry = self._named[name]
+            entry[1] -= 1
+            if entry[1] == 0:  # nobody holds or waits: forget it, so the table stays small
+                del self._named[name]
 
     def close(self) -> None:
         if self._shared is not None:
