@@ -30,6 +30,10 @@ def handle_image(msg: Incoming, ctx: Context) -> str:
         if errcode == 40007:
             return "这张图片已无法从微信下载（可能已过期），请重新发送照片。"
         return "暂时无法从微信下载这张图片，请稍后重新发送。"
-    report = check_photo(data)
+    try:
+        report = check_photo(data)
+    except Exception:  # check_photo reports bad input itself; this is the last net for a bug
+        log.exception("photo: check failed on %s bytes", len(data))
+        return "这张照片没能检查完，请另存为 JPG 后重新发送；如仍不行，请对照「证件照」里的要求自查。"
     log.info("photo: %s bytes, format %s, ok=%s", len(data), report.format, report.ok)
     return f"{format_report(report)}\n{ORIGINAL_TIP}"

@@ -179,7 +179,6 @@ def check_photo(data: bytes, *, make_fix: bool = True) -> PhotoReport:
             report.notes.append(
                 f"文件为 {n} 字节，正好落在「K/M 按 1000 还是 1024 计」两种算法之间；平台口径不明，"
                 "这里按严格的算法判断（大于 30×1024 字节、小于 1000×1000 字节），另存时请留些余量。")
-        shown_img = _upright(img)
         if report.shown:
             shown_checks = _checks(report, size=report.shown)
             changed = [c for c, s in zip(report.checks, shown_checks, strict=True) if c.ok != s.ok]
@@ -192,9 +191,14 @@ def check_photo(data: bytes, *, make_fix: bool = True) -> PhotoReport:
                 for c in report.checks:
                     if c in changed:
                         c.ok = False
-        report.background = _background(shown_img)
-        if make_fix and not report.ok:
-            report.fix = _make_fix(report, shown_img)
+        try:  # advice and fixes are extras: an odd pixel format must not cost the verdicts
+            shown_img = _upright(img)
+            report.background = _background(shown_img)
+            if make_fix and not report.ok:
+                report.fix = _make_fix(report, shown_img)
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("photo: no background/fix for %s %s: %s", report.format, img.mode, exc)
+            report.notes.append(f"这张图的色彩格式（{img.mode}）无法自动分析背景和给出修改方案，请另存为普通 JPG 后再发。")
     return report
 
 
