@@ -1,0 +1,75 @@
+"""The reminder dialog through the dispatcher: past plans offer the series, a future plan
+lists its dates, 我的提醒 / 取消提醒 / 删除我的信息 / unsubscribe do what they say."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.db import get_engine, outbox, subscriptions, users
+from bot.dispatcher import dispatch
+from bot.services import Services
+from bot.settings import ROOT, Settings
+from handlers.base import Incoming
+
+LINPING = ROOT / "knowledge" / "plans" / "linping-manufacturing-engineer-2022.yaml"
+
+
+def _services(tmp: Path, plans: list[tuple[int, str]], now: dt.datetime) -> Services:
+    d = tmp / "plans"
+    d.mkdir(exist_ok=True)
+    for year, _ in plans:
+        (d / f"linping-manufacturing-engineer-{year}.yaml").write_text(
+            LINPING.read_text(encoding="utf-8").replace("2022", str(year)), encoding="utf-8")
+    s = Settings(data_dir=tmp / "data", plans_dir=d)
+    services = Services(s)
+    services.clock = lambda: now  # type: ignore[attr-defined]
+    return services
+
+
+def _say(services: Services, text: str, user: str = "u1") -> str:
+    return dispatch(Incoming(user=user, text=text), services) or ""
+
+
+def test_past_plan_offers_new_year_and_future_plan_lists_dates(tmp_path: Path) -> None:
+    sv = _services(tmp_path, [(2022, "")], dt.datetime(2026, 11, 25, 2))
+    assert "申报人" in _say(sv, "提醒")
+    reply = _say(sv, "1")
+    assert "都已过去" in reply and "新年度通知发布后提醒我" in reply
+    assert "新年度" in _say(sv, "新年度通知发布后提醒我")
+    assert "新年度通知发布后通知您" in _say(sv, "我的提醒")
+
+
+def test_subscribe_list_cancel_forget(tmp_path: Path) -> None:
+    sv = _services(tmp_path, [(2027, "")], dt.datetime(2027, 7, 10, 2))
+    _say(sv, "提醒")
+    reply = _say(sv, "单位经办人")
+    assert "已订阅" in reply and "2027年8月26日（还有47天）" in reply
+    assert "网上个人申报" not in reply  # HR gets the unit deadlines, not the applicant window
+    assert "用人单位网上审核推荐截止" in _say(sv, "我的提醒")
+    engine = get_engine(sv.settings)
+    with engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(outbox)
+                         .where(outbox.c.status == "pending")).scalar() == 6
+    assert "已取消全部提醒" in _say(sv, "取消提醒")
+    with engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(outbox)
+                         .where(outbox.c.status == "pending")).scalar() == 0
+    assert "已删除" in _say(sv, "删除我的信息")
+    with engine.connect() as c:
+        for t in (subscriptions, outbox, users):
+            assert c.execute(sa.select(sa.func.count()).select_from(t).where(t.c.openid == "u1")).scalar() == 0
+    assert sv.store.get_dialog("u1") == {}
+
+
+def test_unsubscribe_event_stops_pushes(tmp_path: Path) -> None:
+    sv = _services(tmp_path, [(2027, "")], dt.datetime(2027, 7, 10, 2))
+    _say(sv, "提醒")
+    _say(sv, "1")
+    dispatch(Incoming(user="u1", kind="event", event="unsubscribe"), sv)
+    with get_engine(sv.settings).connect() as c:
+        assert c.execute(sa.select(users.c.unsubscribed).where(users.c.openid == "u1")).scalar() is True
+        assert c.execute(sa.select(sa.func.count()).select_from(outbox)
+                         .where(outbox.c.status == "pending")).scalar() == 0
