@@ -128,6 +128,10 @@ def _ask_route(ctx: Context, plan: Any) -> str:
 
 
 def handle(msg: Incoming, ctx: Context) -> str:
+    if msg.kind == "image":  # a photo sent mid-dialog is still checked; the dialog waits
+        from handlers import photo
+
+        return photo.handle_image(msg, ctx) + "\n\n（材料清单还在等您回复序号，或回复「取消」退出。）"
     if msg.kind not in ("text", "voice"):
         return "正在查询材料清单：请回复序号，或回复「取消」退出。"
     text = (msg.text or "").strip()

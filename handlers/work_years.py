@@ -190,6 +190,10 @@ def start(msg: Incoming, ctx: Context) -> str:
 
 
 def handle(msg: Incoming, ctx: Context) -> str:
+    if msg.kind == "image":  # a photo sent mid-dialog is still checked; the dialog waits
+        from handlers import photo
+
+        return photo.handle_image(msg, ctx) + "\n\n（工作年限计算还在进行：请继续回答，或回复「取消」退出。）"
     if msg.kind not in ("text", "voice"):
         return "正在计算工作年限：请用文字发送工作起止时间，或回复「取消」退出。"
     text = (msg.text or "").strip()

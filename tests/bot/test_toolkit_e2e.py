@@ -135,3 +135,13 @@ def test_materials_dialog(live: Live) -> None:
     number = next(line.split(".")[0] for line in ask_route.splitlines() if "破格" in line)
     reply = live.text(user, number)
     assert "破格推荐中级专业技术职务任职资格审批表" in reply and "邮寄纸质材料清单" in reply
+
+
+def test_photo_sent_in_the_middle_of_a_dialog_is_checked_and_the_dialog_goes_on(live: Live) -> None:
+    user = "user-photo-mid"
+    live.fake.add_media("media-mid", id_photo(413, 579))
+    assert "完成" in live.text(user, "述职检查")
+    live.text(user, "甲" * 10)
+    mid = live.image(user, "media-mid")
+    assert "全部符合" in mid and "述职检查仍在进行" in mid
+    assert "共 10 字" in live.text(user, "完成")
