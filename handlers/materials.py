@@ -186,8 +186,13 @@ def _retry(ctx: Context, message: str) -> str:
 def checklist(plan: Any, route_ids: list[str]) -> str:
     """The checklist grouped by where the notice lists it (附件2 上传附件, 附件4 邮寄清单 …)."""
     items: list[Any] = list(plan.general_materials)
+    only: dict[int, list[str]] = {}  # item index → the routes it belongs to, when listing several
     for rid in route_ids:
-        items.extend(m for m in plan.route(rid).materials if m not in items)
+        for m in plan.route(rid).materials:
+            if m not in items:
+                items.append(m)
+            if len(route_ids) > 1 and m not in plan.general_materials:
+                only.setdefault(items.index(m), []).append(plan.route(rid).title)
     titles = "、".join(plan.route(r).title for r in route_ids)
     head = f"{plan.title}\n申报方式：{titles}\n材料清单（按通知原文）："
     if not items:
@@ -212,7 +217,9 @@ def checklist(plan: Any, route_ids: list[str]) -> str:
             for leaf, mats in leaves.items():
                 for i, m in enumerate(mats):
                     n += 1
-                    lines.append(f"{n}. {m.text}" + (f"〔{leaf}〕" if leaf and i == 0 else ""))
+                    which = only.get(items.index(m))
+                    lines.append(f"{n}. {m.text}" + (f"［{'、'.join(which)}］" if which else "")
+                                 + (f"〔{leaf}〕" if leaf and i == 0 else ""))
     lines.append(f"出处：《{plan.title}》通知原文，以平台和通知最新要求为准。")
     lines.append("照片可直接发给我检查；本人述职可发送「述职检查」数字数。")
     return "\n".join(lines)

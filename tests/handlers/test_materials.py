@@ -101,3 +101,9 @@ def test_all_routes(chat: Chat) -> None:
     reply = chat.say("全部")
     for m in plan.materials():
         assert m.text in reply
+    # items that only one route needs say so
+    title = plan.route("exceptional").title
+    for m in plan.route("exceptional").materials:
+        assert f"{m.text}［{title}］" in reply
+    for m in plan.general_materials:
+        assert f"{m.text}［" not in reply
