@@ -75,7 +75,7 @@ def parse_periods(text: str, as_of: dt.date) -> list[Period]:
             start = _to_date(dates[0], end=False)
             if len(dates) == 2:
                 end = _to_date(dates[1], end=True)
-            elif re.search(_ONGOING, segment[dates[0].end():]) or not segment[dates[0].end():].strip(" 起开始参加工作"):
+            elif re.search(_ONGOING, segment[dates[0].end():]) or not segment[dates[0].end():].strip(" -起开始参加工作"):
                 end = max(as_of, start)  # 「至今」 or a lone start: still working (cut at as_of)
             else:
                 raise ValueError(f"没看懂「{segment.strip()}」，请写成「2015年7月-2018年6月」或「2019年3月至今」")
