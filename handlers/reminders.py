@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from bot.db import get_engine, utcnow
+from bot.reminders import activity
 from bot.reminders.plans import PlanInfo, plan_info
 from bot.reminders.repo import ReminderRepo
 from bot.reminders.schedule import NO_PUSH_KINDS, local_today
@@ -58,8 +59,10 @@ def start(msg: Incoming, ctx: Context) -> str:
     plans = _plans(ctx)
     if not plans:
         return "暂时没有可订阅的评审计划。"
-    chosen = ctx.state.get("plan_id") or ctx.state.get("plan")
-    if isinstance(chosen, str) and chosen in plans:
+    # The eligibility dialog leaves its plan in the state (during and after the result).
+    chosen = next((ctx.state[k] for k in ("plan_id", "eligibility_plan", "plan", "last_plan")
+                   if isinstance(ctx.state.get(k), str) and ctx.state[k] in plans), None)
+    if chosen is not None:
         ctx.enter(FLOW, step="role", plan=chosen)
         return _role_prompt(plans[chosen])
     if len(plans) == 1:
@@ -144,15 +147,26 @@ def _event_lines(events_: list[Any], today: dt.date) -> list[str]:
     out = []
     for e in events_:
         if e.dated:
-            last = e.last_day
-            days = (last - today).days if last else None
-            left = ("已过" if days is not None and days < 0 else
-                    "今天" if days == 0 else f"还有{days}天")
+            left = _days_left(e, today)
             note = "（仅供核对，不推送）" if e.kind in NO_PUSH_KINDS else ""
             out.append(f"· {e.text}：{e.when_text()}（{left}）{note}")
         else:
             out.append(f"· {e.text}：{e.undated_note}（无固定日期，不推送）")
     return out
+
+
+def _days_left(e: Any, today: dt.date) -> str:
+    """「还有7天」, 「还有3天开始」 for a window not yet open, 「今天截止」, 「已过」."""
+    if e.start and e.end and today < e.start:
+        n = (e.start - today).days
+        return "明天开始" if n == 1 else f"还有{n}天开始"
+    last = e.last_day
+    n = (last - today).days
+    if n < 0:
+        return "已过"
+    if n == 0:
+        return "今天截止" if e.end else "就是今天"
+    return f"还有{n}天截止" if e.start and e.end else f"还有{n}天"
 
 
 def series(msg: Incoming, ctx: Context) -> str:
@@ -201,6 +215,7 @@ def cancel(msg: Incoming, ctx: Context) -> str:
 def forget(msg: Incoming, ctx: Context) -> str:
     """「删除我的信息」: everything the bot keeps about the user."""
     counts = repo(ctx).forget_user(ctx.user)
+    activity.forget(ctx.user)
     store = ctx.services.store
     store.set_dialog(ctx.user, {})
     store.delete(f"pending:{ctx.user}")

@@ -165,9 +165,19 @@ class ReminderRepo:
                           "due_at": due, "status": "pending", "attempts": 0, "payload": payload,
                           "idem_key": idem_key(o, plan.id, p.key, p.lead), "created": now}
                          for o in openids]
+        keys = [p.key for e in plan.timeline for p in points(e, self.settings.reminder_lead_days)]
+        # Events the plan no longer has (an HR officer removed or renamed one): not sent.
+        c.execute(update(outbox).where(outbox.c.plan_id == plan.id, outbox.c.status == "pending",
+                                       outbox.c.event_id != "new_plan", outbox.c.event_id.not_in(keys or [""]))
+                  .values(status="cancelled"))
         if not rows:
             return 0
-        c.execute(self._insert_ignore(outbox), rows)
+        ins = (postgresql.insert if self._pg else sqlite.insert)(outbox)
+        # A date corrected in the plan moves reminders not yet sent; sent ones stay sent.
+        c.execute(ins.on_conflict_do_update(
+            index_elements=["openid", "plan_id", "event_id", "lead"],
+            set_={"due_at": ins.excluded.due_at, "payload": ins.excluded.payload},
+            where=outbox.c.status == "pending"), rows)
         return len(rows) // max(1, len(openids))
 
     def unsubscribe(self, openid: str, plan_id: str | None = None) -> int:

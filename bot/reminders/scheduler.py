@@ -14,6 +14,7 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot import metrics
@@ -44,8 +45,13 @@ class Tally:
 
 class Scheduler:
     def __init__(self, repo: ReminderRepo, sender: Sender, settings: Settings, *, threads: int = 16,
-                 batch: int | None = None, lease_s: float = LEASE_S, worker: str | None = None) -> None:
+                 batch: int | None = None, lease_s: float = LEASE_S, worker: str | None = None,
+                 plans_dir: Path | None = None) -> None:
         self.repo, self.sender, self.settings = repo, sender, settings
+        # When set, plan files are re-synced into the outbox whenever they change (an HR
+        # officer publishes a timeline, a new year's plan is added).
+        self.plans_dir = plans_dir
+        self._plans_seen: tuple | None = None
         self.threads = threads
         # Claim only what goes out right now: a crash leaves at most one batch uncertain.
         self.batch = batch or threads * 4
@@ -58,8 +64,24 @@ class Scheduler:
     def clock(self) -> Clock:
         return self.repo.clock
 
+    def sync_plans_if_changed(self) -> bool:
+        if self.plans_dir is None:
+            return False
+        files = sorted(Path(self.plans_dir).glob("*.yaml"))
+        seen = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+        if seen == self._plans_seen:
+            return False
+        counts = self.repo.sync_plans(load_plan_infos(self.plans_dir))
+        self._plans_seen = seen
+        log.info("plans synced into the outbox: %s", counts)
+        return True
+
     def run_once(self, max_batches: int | None = None) -> Tally:
         """Deliver everything due now (batch after batch); returns what happened."""
+        try:
+            self.sync_plans_if_changed()
+        except Exception:  # an invalid plan file must not stop deliveries already queued
+            log.exception("could not sync plans into the reminder outbox")
         total = Tally()
         n = 0
         while not self._stop.is_set() and (max_batches is None or n < max_batches):
@@ -107,17 +129,14 @@ class Scheduler:
 
 
 def build(settings: Settings, services: Any = None, clock: Clock = utcnow, **kw: Any) -> Scheduler:
-    """A scheduler on the configured database and WeChat API; plans are synced first so
-    events added to subscribed plans and newly published plans of a series are queued."""
+    """A scheduler on the configured database and WeChat API. Plans are synced on every
+    pass where the plan files changed, so events added to subscribed plans and newly
+    published plans of a series (「新年度通知发布后提醒我」) are queued."""
     from bot.services import Services
 
     services = services or Services(settings)
     repo = ReminderRepo(get_engine(settings), settings, clock)
-    try:
-        repo.sync_plans(load_plan_infos(settings.plans_dir))
-    except Exception:  # plans missing or invalid: deliver what is queued anyway
-        log.exception("could not sync plans into the reminder outbox")
-    return Scheduler(repo, WeChatSender(services.wechat), settings, **kw)
+    return Scheduler(repo, WeChatSender(services.wechat), settings, plans_dir=settings.plans_dir, **kw)
 
 
 def start_in_thread(settings: Settings, services: Any = None) -> Scheduler:
