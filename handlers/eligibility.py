@@ -177,13 +177,25 @@ def _on_plan_answer(ctx: Context, plans: dict[str, Plan], text: str) -> str:
 
 def _next(ctx: Context, plan: Plan) -> str:
     """Ask the first unknown fact that can still change an outcome, or show the result."""
-    result = evaluate(plan, ctx.state.get("facts") or {})
+    facts = ctx.state.get("facts") or {}
+    result = evaluate(plan, facts)
     fact = next_fact(result, set(ctx.state.get("skipped", [])))
+    lead = ""
+    if fact is not None and fact in facts:
+        # Answered, but not enough to decide (e.g. 3 years of assessments where 5 are needed).
+        asked = dict(ctx.state.get("reasked") or {})
+        asked[fact] = asked.get(fact, 0) + 1
+        ctx.state["reasked"] = asked
+        if asked[fact] > 1:  # asked once more already: leave it open rather than loop
+            ctx.state.setdefault("skipped", []).append(fact)
+            return _next(ctx, plan)
+        why = [i["message"] for r in result["routes"].values() for i in r["unknown"] if fact in i.get("needs", [])]
+        lead = f"还需补充：{why[0]}。\n" if why else ""
     if fact is None:
         return _result(ctx, plan, result)
     ctx.state["pending"] = fact
     ctx.state["misses"] = 0
-    return _question(ctx, plan)
+    return lead + _question(ctx, plan)
 
 
 def next_fact(result: dict[str, Any], skipped: set[str]) -> str | None:

@@ -197,8 +197,11 @@ def _assessments(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
         count = max(1, min(count, served(since, env.as_of)[0]))
     grades = env.get(fact)
     need = ("“称职”（合格）及以上" if {"称职", "合格"} <= set(accepted) else f"“{accepted[-1]}”及以上")
+    # Without the appointment date, 「任现职以来」 may need fewer years: ask it first.
+    extra = ["title_since"] if p.get("or_since_title") and since is None else []
     if not grades:
-        return Outcome("unknown", _msg(rule, "unknown", f"尚不清楚近 {count} 年年度考核结果（要求均为{need}）"), [fact])
+        return Outcome("unknown", _msg(rule, "unknown", f"尚不清楚近 {count} 年年度考核结果（要求均为{need}）"),
+                       [*extra, fact])
     bad = [g for g in grades[:count] if g not in accepted]
     shown = "、".join(grades[:count])
     if bad:
@@ -207,7 +210,7 @@ def _assessments(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     if len(grades) < count:
         return Outcome("unknown", _msg(rule, "unknown",
                                        f"只知道 {len(grades)} 年的考核结果（{shown}），要求近 {count} 年均为{need}"),
-                       [fact])
+                       [*extra, fact])
     return Outcome("pass", _msg(rule, "pass", f"近 {count} 年考核 {shown}，均为{need}", grades=shown))
 
 
