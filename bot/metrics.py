@@ -25,6 +25,10 @@ from prometheus_client import (
     generate_latest,
 )
 
+# Every process writing samples needs the directory (the scheduler may start before the web).
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 # Latency buckets around WeChat's 5-second deadline.
 _WEB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0)
 

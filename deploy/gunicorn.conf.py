@@ -10,7 +10,6 @@ PROMETHEUS_MULTIPROC_DIR.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,19 +27,19 @@ keepalive = 5
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", os.environ.get("LOG_LEVEL", "info")).lower()
 # Web workers never run the scheduler, whatever .env says.
 raw_env = ["SCHEDULER_IN_SERVE=false"]
 
-# Prometheus: each worker writes its samples to files in one directory; /metrics sums them.
+# Prometheus: each process (web workers AND the scheduler, which sets the same variable) writes
+# its samples to files in one directory; /metrics sums them. Files are kept across restarts:
+# counters only grow, so a restarted worker's old file still counts toward the totals.
 _prom_dir = os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR",
     str(Path(tempfile.gettempdir()) / f"zhicheng-prometheus-{bind.rsplit(':', 1)[-1]}"))
 
 
 def on_starting(server) -> None:  # type: ignore[no-untyped-def]
-    # Samples of a previous run would be summed into this one's.
-    shutil.rmtree(_prom_dir, ignore_errors=True)
     Path(_prom_dir).mkdir(parents=True, exist_ok=True)
 
 
