@@ -1,0 +1,111 @@
+"""POST /api/eligibility over real HTTP (uvicorn on a loopback port), and the same JSON from
+`python -m bot eligibility` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.app import create_app
+from bot.services import set_services
+from bot.settings import Settings
+from bot.wechat.loopback import serve_in_thread
+
+ROOT = Path(__file__).resolve().parents[2]
+LINPING = "linping-manufacturing-engineer-2022"
+PERSONA = {"education": "bachelor", "education_related": True, "graduation_date": "2014-07-01",
+           "specialty": "机电制造", "current_title": "assistant_engineer", "title_since": "2018-03-01",
+           "related_work_years": 8, "ce_credits": 50, "assessments": ["称职", "称职", "优秀"], "civil_servant": False}
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    data_dir = tmp_path_factory.mktemp("api-elig")
+    settings = Settings(data_dir=data_dir, state_url=f"sqlite:///{data_dir / 'state.db'}", database_url="",
+                        redis_url="", scheduler_in_serve=False)
+    try:
+        with serve_in_thread(create_app(settings), lifespan="off") as url, \
+                httpx.Client(base_url=url, timeout=15) as http:
+            yield http
+    finally:
+        set_services(None)
+
+
+def test_persona_gets_routes_reasons_and_materials(api: httpx.Client) -> None:
+    r = api.post("/api/eligibility", json={"plan": LINPING, "facts": PERSONA})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["plan"] == LINPING and body["as_of"] == "2022-12-31"
+    assert sorted(body["eligible_routes"]) == ["direct", "normal"]
+    assert set(body["routes"]) == {"normal", "direct", "skilled", "exceptional"}
+    assert body["routes"]["normal"]["eligible"] is True
+    assert body["routes"]["skilled"]["eligible"] is None and "skill_level" in body["missing"]
+    assert any("聘书" in m["text"] for m in body["materials"]["normal"])
+    for item in body["routes"]["normal"]["passed"]:
+        assert item["clause"]["notice"] == LINPING and item["clause"]["quote"]
+
+
+def test_failed_rule_comes_with_clause_and_what_if(api: httpx.Client) -> None:
+    facts = PERSONA | {"title_since": "2019-09-01", "related_work_years": 3, "graduation_date": "2019-07-01",
+                       "exceptional_achievements": 0}
+    body = api.post("/api/eligibility", json={"plan": LINPING, "facts": facts}).json()
+    assert body["eligible_routes"] == []
+    failed = {f["rule"]: f for f in body["routes"]["normal"]["failed"]}
+    assert "assistant_title_years" in failed
+    assert "满 4 年" in failed["assistant_title_years"]["message"]
+    assert "实际聘任助理工程师职务满 4 年" in failed["assistant_title_years"]["clause"]["quote"]
+    assert body["what_if"]["routes"]["normal"]["year"] == 2023
+
+
+@pytest.mark.parametrize(("payload", "needle"), [
+    ({"plan": "shanghai-2022", "facts": {}}, "未知的评审计划"),
+    ({"plan": LINPING, "facts": {"education": "幼儿园"}}, "学历"),
+    ({"plan": LINPING, "facts": {"title_since": "2018-02-30"}}, "不存在"),
+    ({"plan": LINPING, "facts": {"height": 180}}, "未知的条件项"),
+    ({"plan": LINPING, "facts": {}, "debug": True}, "未知字段"),
+    ({"facts": {}}, "plan"),
+    ({"plan": "hangzhou-construction-engineer-2024", "facts": {}, "as_of": "明年"}, "as_of"),
+])
+def test_bad_requests_get_400_with_a_clear_message(api: httpx.Client, payload: dict, needle: str) -> None:
+    r = api.post("/api/eligibility", json=payload)
+    assert r.status_code == 400
+    assert needle in r.json()["detail"]
+
+
+def test_malformed_json_is_400(api: httpx.Client) -> None:
+    r = api.post("/api/eligibility", content=b"{plan: linping", headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert "JSON" in r.json()["detail"]
+
+
+def test_plan_without_cutoff_takes_as_of(api: httpx.Client) -> None:
+    facts = {"current_title": "assistant_engineer", "title_since": "2021-01-01"}
+    body = api.post("/api/eligibility", json={"plan": "hangzhou-construction-engineer-2024", "facts": facts,
+                                              "as_of": "2024-12-31"}).json()
+    assert body["as_of"] == "2024-12-31" and body["as_of_stated"] is False
+    assert body["routes"]["normal"]["failed"] == []
+    assert body["eligible_routes"] == []  # the notice does not state every condition
+    assert "《评价标准》" in body["conditions_note"]
+
+
+def test_cli_prints_the_same_json(api: httpx.Client, tmp_path: Path) -> None:
+    facts_file = tmp_path / "facts.json"
+    facts_file.write_text(json.dumps(PERSONA, ensure_ascii=False), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "bot", "eligibility", "--plan", LINPING, "--facts", str(facts_file)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    via_cli = json.loads(out.stdout)
+    via_api = api.post("/api/eligibility", json={"plan": LINPING, "facts": PERSONA}).json()
+    assert via_cli == via_api
+    text = subprocess.run([sys.executable, "-m", "bot", "eligibility", "--plan", LINPING, "--facts",
+                           str(facts_file), "--text"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=True).stdout
+    assert "可以申报：正常申报、直接申报" in text
+    bad = subprocess.run([sys.executable, "-m", "bot", "eligibility", "--plan", "nope", "--facts", str(facts_file)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "未知的评审计划" in bad.stderr
