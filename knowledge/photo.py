@@ -51,8 +51,10 @@ MAX_PIXELS = 40_000_000
 # plenty for an electronic certificate (a 2寸 photo at 300 dpi is 413×579) and fast to encode.
 BIG_HEIGHT = 1600
 FIX_HEIGHT = 1200
-# JPEGs above this many pixels are decoded at a reduced scale (memory and time).
+# JPEGs above this many pixels are decoded at a reduced scale (memory and time), keeping
+# the shorter side at least DRAFT_SIDE pixels: enough for the background and a fixed copy.
 DRAFT_PIXELS = 8_000_000
+DRAFT_SIDE = 800
 # Re-saved files aim inside the limits with a margin, so a later tool's re-encode still fits.
 FIT_MIN_BYTES = 40 * KB
 FIT_MAX_BYTES = 900 * KB
@@ -157,7 +159,7 @@ def check_photo(data: bytes, *, make_fix: bool = True) -> PhotoReport:
         if img.format in ("JPEG", "MPO") and w * h > DRAFT_PIXELS:
             # Decode big JPEGs at 1/2–1/8 scale (the decoder still reads the whole stream, so
             # corruption is still caught); the rules only need the header's size.
-            r = BIG_HEIGHT / min(w, h)
+            r = DRAFT_SIDE / min(w, h)
             img.draft(None, (int(w * r) + 1, int(h * r) + 1))
         try:
             with warnings.catch_warnings():
@@ -249,16 +251,18 @@ def _upright(img: Image.Image) -> Image.Image:
     """The first frame, as displayed (EXIF orientation applied), in RGB."""
     if getattr(img, "is_animated", False):
         img.seek(0)
-    try:
-        shown = ImageOps.exif_transpose(img) or img
-    except (OSError, ValueError, TypeError):  # a broken EXIF block is not worth failing on
-        shown = img
+    shown = img
+    if img.getexif().get(0x0112, 1) in range(2, 9):  # transpose (a full copy) only when flagged
+        try:
+            shown = ImageOps.exif_transpose(img) or img
+        except (OSError, ValueError, TypeError):  # a broken EXIF block is not worth failing on
+            shown = img
     if shown.mode in ("RGBA", "LA", "P", "PA"):
         base = Image.new("RGB", shown.size, (255, 255, 255))
         rgba = shown.convert("RGBA")
         base.paste(rgba, mask=rgba.getchannel("A"))
         return base
-    return shown.convert("RGB")
+    return shown if shown.mode == "RGB" else shown.convert("RGB")
 
 
 def _background(img: Image.Image) -> Background:
@@ -306,7 +310,8 @@ def _make_fix(report: PhotoReport, img: Image.Image) -> Fix:
         fix.crop = (cw, ch)
         work = img.crop(tuple(round(v * k) for v in box))
     if k < 1:  # only a reduced decode exists: the fix is necessarily a smaller image
-        work = work.resize((round(work.width * FIX_HEIGHT / work.height), FIX_HEIGHT), Image.Resampling.LANCZOS)
+        target = min(FIX_HEIGHT, work.height)
+        work = work.resize((round(work.width * target / work.height), target), Image.Resampling.LANCZOS)
         fix.resize = work.size
     if work.width <= MIN_W or work.height <= MIN_H:
         fix.notes.append(f"照片像素太小（{work.width}×{work.height}），放大会发虚，建议重新拍摄或扫描"
