@@ -70,7 +70,8 @@ class Gateway:
         self._io_pool = ThreadPoolExecutor(8, thread_name_prefix="store-io")
         self._running: dict[str, asyncio.Task[str | None]] = {}
         self._late: set[str] = set()
-        self._background: set[asyncio.Task[Any]] = set()
+        # Build the API client now (imports wechatpy): not inside the first slow answer.
+        _ = services.wechat
 
     async def _io(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._io_pool, fn, *args)

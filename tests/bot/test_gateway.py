@@ -273,6 +273,23 @@ def test_voice_uses_recognition_or_asks_for_text(live: Live) -> None:
     assert "文字" in answer
 
 
+def test_image_is_fetched_from_the_api_and_checked(live: Live) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (390, 567), (255, 255, 255)).save(buf, "JPEG")
+    live.fake.add_media("photo-1", buf.getvalue(), "image/jpeg")
+    extra = "<PicUrl><![CDATA[http://127.0.0.1/x.jpg]]></PicUrl><MediaId><![CDATA[photo-1]]></MediaId>"
+    answer = live.reply(text_xml("user-photo", "", msg_type="image", extra=extra))
+    if answer is None:  # a slow check on a busy machine arrives as a customer-service message
+        assert live.fake.wait_for(lambda f: bool(f.texts("user-photo")), timeout=10)
+        answer = live.fake.texts("user-photo")[0]
+    assert [c.query["media_id"] for c in live.fake.calls_to("/cgi-bin/media/get")] == ["photo-1"]
+    assert "抱歉" not in answer and "无法" not in answer
+
+
 def test_unknown_message_type_gets_polite_reply(live: Live) -> None:
     extra = "<Location_X>30.2</Location_X><Location_Y>120.1</Location_Y><Scale>15</Scale><Label>杭州</Label>"
     answer = live.reply(text_xml("user-loc", "", msg_type="location", extra=extra)) or ""
