@@ -149,10 +149,6 @@ def build(settings: Settings, embeddings: Embeddings, tokenizer: Tokenizer,
         raise IngestError(f"{settings.notices_dir} 中没有通知（*.md）")
     digest = build_digest(settings)
     started = time.perf_counter()
-    chunks = chunk_notices(notices)
-    for n in notices:
-        if not any(c.notice == n.id for c in chunks):
-            raise IngestError(f"通知 {n.id} 没有可检索的正文")
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     version = f"v{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{digest.rsplit(':', 1)[-1][:8]}"
     vdir = settings.index_dir / version
@@ -161,8 +157,12 @@ def build(settings: Settings, embeddings: Embeddings, tokenizer: Tokenizer,
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     try:
+        chunks = chunk_notices(notices)
+        for n in notices:
+            if not any(c.notice == n.id for c in chunks):
+                raise IngestError(f"通知 {n.id}（{n.path.name if n.path else n.id}）没有可检索的条款正文")
         tokens = [tokenizer.index_terms(c.index_text) for c in chunks]
-        vectors = embeddings.embed_documents([c.embed_text for c in chunks])
+        vectors = _embed_cached(settings, embeddings, [c.embed_text for c in chunks])
         client = _client(settings, tmp)
         name = _collection_name(settings, version)
         col = client.get_or_create_collection(name, embedding_function=None,
@@ -192,6 +192,34 @@ def build(settings: Settings, embeddings: Embeddings, tokenizer: Tokenizer,
     log.info("index %s built: %d notices, %d chunks in %.1fs", version, len(notices), len(chunks),
              time.perf_counter() - started)
     return version
+
+
+def _embed_cached(settings: Settings, embeddings: Embeddings, texts: list[str]) -> list[list[float]]:
+    """Embed only passages not seen before: adding one notice does not re-embed the others."""
+    import hashlib
+
+    from knowledge.embeddings import embeddings_name
+
+    name = hashlib.sha1(embeddings_name(settings).encode()).hexdigest()[:12]
+    path = settings.index_dir / f"embedding-cache-{name}.npz"
+    cache: dict[str, np.ndarray] = {}
+    if path.exists():
+        try:
+            with np.load(path) as data:
+                cache = {k: data[k] for k in data.files}
+        except Exception:  # a damaged cache is only a slower build
+            log.warning("embedding cache %s unreadable; rebuilding it", path)
+    keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+    todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+    if todo:
+        fresh = embeddings.embed_documents([t for _, t in todo])
+        for (k, _), v in zip(todo, fresh, strict=True):
+            cache[k] = np.asarray(v, dtype=np.float32)
+        keep = set(keys) | set(list(cache)[-5000:])  # bounded: current passages plus recent ones
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.npz")
+        np.savez(tmp, **{k: v for k, v in cache.items() if k in keep})
+        os.replace(tmp, path)
+    return [cache[k].tolist() for k in keys]
 
 
 def _release_client(path: Path) -> None:

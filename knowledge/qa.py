@@ -40,6 +40,7 @@ class QAService:
         self.tokenizer = tokenizer
         self.retriever = Retriever(index, embeddings, tokenizer)
         self._marker = kindex.current_marker(settings)
+        self.reload_every_s = RELOAD_CHECK_S
         self._checked = time.monotonic()
         self._reload_lock = threading.Lock()
         self._llm = None
@@ -66,7 +67,7 @@ class QAService:
     def reload_if_changed(self) -> bool:
         """Pick up an index swapped in by `python -m bot ingest` in another process."""
         now = time.monotonic()
-        if now - self._checked < RELOAD_CHECK_S:
+        if now - self._checked < self.reload_every_s:
             return False
         self._checked = now
         marker = kindex.current_marker(self.settings)

