@@ -54,7 +54,11 @@ def serve(args: argparse.Namespace) -> int:
 
     def counted(msg: Incoming, ctx: Context) -> str | None:
         ctx.services.store.incr("bench:runs")
-        return inner(msg, ctx)
+        t0 = time.perf_counter()
+        try:
+            return inner(msg, ctx)
+        finally:
+            ctx.services.store.incr("bench:handler_us", int((time.perf_counter() - t0) * 1e6))
 
     registry.DEFAULT = counted
     app = create_app(settings)
@@ -150,8 +154,10 @@ def run_once(handler: str, messages: int, concurrency: int, copies: int, state_u
         asyncio.run(drive(url, warm, concurrency))
         store = open_store(Settings(state_url=state_url))
         before = int(store.get("bench:runs") or 0)
+        before_us = int(store.get("bench:handler_us") or 0)
         latencies, replies, wall = asyncio.run(drive(url, reqs, concurrency))
         runs = int(store.get("bench:runs") or 0) - before
+        handler_s = (int(store.get("bench:handler_us") or 0) - before_us) / 1e6
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -170,6 +176,9 @@ def run_once(handler: str, messages: int, concurrency: int, copies: int, state_u
         "msgs_per_s": round(messages / wall, 1),
         "requests_per_s": round(len(reqs) / wall, 1),
         "handler_runs": runs,
+        # time inside the handler (wall, in its thread): what the gateway cannot make faster
+        "handler_mean_ms": round(1000 * handler_s / max(runs, 1), 1),
+        "handler_busy_share": round(handler_s / wall, 2),
         "handler_runs_equal_messages": runs == messages,
         "messages_with_passive_answer": answered,
         "http_errors": errors,

@@ -7,10 +7,41 @@ contract test in tests/bot/store runs against both.
 from __future__ import annotations
 
 import json
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+
+class NamedLocks:
+    """In-process locks by name, forgotten when nobody holds or waits for them.
+
+    Backends take one of these before their shared lease, so threads of one process queue
+    on a real lock (woken at once) instead of polling the lease with sleeps."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, list[Any]] = {}  # name → [threading.Lock, holders + waiters]
+
+    @contextmanager
+    def hold(self, name: str, timeout_s: float) -> Iterator[None]:
+        with self._guard:
+            entry = self._locks.setdefault(name, [threading.Lock(), 0])
+            entry[1] += 1
+        lock: threading.Lock = entry[0]
+        acquired = lock.acquire(timeout=timeout_s)
+        try:
+            if not acquired:
+                raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
+            yield
+        finally:
+            if acquired:
+                lock.release()
+            with self._guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._locks[name]
 
 
 class StateStore(ABC):

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import redis
 
-from bot.store.base import StateStore
+from bot.store.base import NamedLocks, StateStore
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -38,6 +38,7 @@ class RedisStore(StateStore):
         self.r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._release = self.r.register_script(_RELEASE)
         self._incr = self.r.register_script(_INCR)
+        self._named = NamedLocks()
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -60,18 +61,21 @@ class RedisStore(StateStore):
 
     @contextmanager
     def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
-        key, token = self._k(f"lock:{name}"), uuid.uuid4().hex
-        deadline = time.monotonic() + timeout_s
-        delay = 0.002
-        while not self.r.set(key, token, nx=True, px=_ms(timeout_s)):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-        try:
-            yield
-        finally:
-            self._release(keys=[key], args=[token])
+        # Threads of this process queue on a real lock first; the Redis lease excludes
+        # other processes (polled with a short backoff).
+        with self._named.hold(name, timeout_s):
+            key, token = self._k(f"lock:{name}"), uuid.uuid4().hex
+            deadline = time.monotonic() + timeout_s
+            delay = 0.002
+            while not self.r.set(key, token, nx=True, px=_ms(timeout_s)):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+            try:
+                yield
+            finally:
+                self._release(keys=[key], args=[token])
 
     def close(self) -> None:
         self.r.close()

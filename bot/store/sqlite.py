@@ -14,9 +14,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
 
-from bot.store.base import StateStore
+from bot.store.base import NamedLocks, StateStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL);
@@ -37,8 +36,7 @@ class SQLiteStore(StateStore):
         # Writers in this process queue on a real lock: SQLite's own busy handler sleeps in
         # steps of up to 100 ms, which is what made p99 latency explode under load.
         self._write_lock = threading.Lock()
-        self._named: dict[str, list[Any]] = {}  # lock name → [threading.Lock, users]
-        self._named_guard = threading.Lock()
+        self._named = NamedLocks()
         self._writes = 0
         with self._op() as c:
             c.executescript(_SCHEMA)
@@ -127,12 +125,10 @@ class SQLiteStore(StateStore):
 
     @contextmanager
     def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
-        # Threads of this process wait on a real lock (woken at once, no polling); the lease
-        # row below excludes other processes. The lease has a random token: a crashed holder
-        # cannot block others forever, and a holder whose lease ran out cannot delete the
-        # next holder's row.
-        local = self._acquire_local(name, timeout_s)
-        try:
+        # Threads of this process queue on a real lock; the lease row excludes other
+        # processes. The lease has a random token: a crashed holder cannot block others
+        # forever, and a holder whose lease ran out cannot delete the next holder's row.
+        with self._named.hold(name, timeout_s):
             key, token = f"lock:{name}", uuid.uuid4().hex
             deadline = time.monotonic() + timeout_s
             delay = 0.002
@@ -146,27 +142,6 @@ class SQLiteStore(StateStore):
             finally:
                 with self._write_lock, self._op() as c:
                     c.execute("DELETE FROM kv WHERE key=? AND value=?", (key, token))
-        finally:
-            self._release_local(name, local)
-
-    def _acquire_local(self, name: str, timeout_s: float) -> threading.Lock:
-        with self._named_guard:
-            entry = self._named.setdefault(name, [threading.Lock(), 0])
-            entry[1] += 1
-        lock: threading.Lock = entry[0]
-        if not lock.acquire(timeout=timeout_s):
-            self._release_local(name, None)
-            raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
-        return lock
-
-    def _release_local(self, name: str, lock: threading.Lock | None) -> None:
-        if lock is not None:
-            lock.release()
-        with self._named_guard:
-            entry = self._named[name]
-            entry[1] -= 1
-            if entry[1] == 0:  # nobody holds or waits: forget it, so the table stays small
-                del self._named[name]
 
     def close(self) -> None:
         if self._shared is not None:
