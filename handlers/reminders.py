@@ -42,9 +42,15 @@ def _today(ctx: Context, r: ReminderRepo) -> dt.date:
     return local_today(r.clock(), ctx.services.settings)
 
 
-def _plan_menu(plans: dict[str, PlanInfo]) -> str:
-    lines = [f"{i}. {p.label}" for i, p in enumerate(plans.values(), 1)]
+def _plan_menu(plans: dict[str, PlanInfo], today: dt.date) -> str:
+    lines = [f"{i}. {p.label}" + ("" if _has_future(p, today) else "（日期已过）")
+             for i, p in enumerate(plans.values(), 1)]
     return "请选择要订阅日期提醒的评审计划，回复序号：\n" + "\n".join(lines) + "\n（发送「退出」结束）"
+
+
+def _has_future(plan: PlanInfo, today: dt.date) -> bool:
+    return any(e.dated and e.last_day and e.last_day >= today and e.kind not in NO_PUSH_KINDS
+               for e in plan.timeline)
 
 
 def _role_prompt(plan: PlanInfo) -> str:
@@ -70,7 +76,7 @@ def start(msg: Incoming, ctx: Context) -> str:
         ctx.enter(FLOW, step="role", plan=only)
         return _role_prompt(plans[only])
     ctx.enter(FLOW, step="plan", plans=list(plans))
-    return _plan_menu(plans)
+    return _plan_menu(plans, _today(ctx, repo(ctx)))
 
 
 def handle(msg: Incoming, ctx: Context) -> str:
@@ -86,7 +92,8 @@ def handle(msg: Incoming, ctx: Context) -> str:
         pick = _pick_plan(text, ids, plans)
         if pick is None:
             ctx.state["misses"] = ctx.state.get("misses", 0) + 1
-            return "没有找到这个计划。请回复列表中的序号（如 1）。\n" + _plan_menu({i: plans[i] for i in ids})
+            return ("没有找到这个计划。请回复列表中的序号（如 1）。\n"
+                    + _plan_menu({i: plans[i] for i in ids}, _today(ctx, repo(ctx))))
         ctx.enter(FLOW, step="role", plan=pick)
         return _role_prompt(plans[pick])
     plan = plans.get(ctx.state.get("plan", ""))

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from bot.reminders.repo import Claimed, Result
-from bot.reminders.schedule import defer
+from bot.reminders.schedule import defer, to_local
 from bot.settings import Settings
 from bot.wechat.errors import TOKEN_ERRORS, WeChatAPIError, WeChatTransportError
 
@@ -111,12 +111,15 @@ class WeChatSender:
         self.api.send_text(openid, text)
 
 
-def render(payload: dict[str, Any]) -> str:
-    """The reminder as one plain Chinese message."""
+def render(payload: dict[str, Any], today: dt.date | None = None) -> str:
+    """The reminder as one plain Chinese message; days are counted from `today` (the local
+    send day), so a reminder delayed by a back-off still says the right thing."""
     if payload.get("kind") == "new_plan":
         return (f"【职称提醒】{payload['plan']}（{payload['when']}年度）已发布。"
                 "发送「提醒」订阅新年度的申报、审核、缴费等日期。")
     lead = int(payload.get("lead", 0))
+    if today is not None:
+        lead = max(0, (dt.date.fromisoformat(payload["day"]) - today).days)
     edge = payload.get("edge")
     verb = "开始" if edge == "start" else ("截止" if edge == "end" else "")
     day = dt.date.fromisoformat(payload["day"])
@@ -150,7 +153,7 @@ def deliver(row: Claimed, sender: Sender, settings: Settings, now: dt.datetime) 
         res.status = "cancelled"
         res.attempts.append(("none", None, "expired: scheduler was down past the reminder's day"))
         return res
-    text = render(row.payload)
+    text = render(row.payload, to_local(now, settings).date())
     ladder: list[tuple[str, Any]] = []
     if settings.template_id_reminder:
         ladder.append(("template", lambda: sender.template(

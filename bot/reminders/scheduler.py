@@ -22,6 +22,7 @@ from bot.db import get_engine, utcnow
 from bot.reminders.delivery import Sender, WeChatSender, deliver
 from bot.reminders.plans import load_plan_infos
 from bot.reminders.repo import LEASE_S, Clock, ReminderRepo
+from bot.reminders.schedule import in_quiet, to_local
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ class Scheduler:
         except Exception:  # an invalid plan file must not stop deliveries already queued
             log.exception("could not sync plans into the reminder outbox")
         total = Tally()
+        if in_quiet(to_local(self.clock(), self.settings), self.settings):
+            return total  # rows due during an outage wait for the end of the quiet hours
         n = 0
         while not self._stop.is_set() and (max_batches is None or n < max_batches):
             rows = self.repo.claim(self.worker, self.batch, self.lease_s)

@@ -73,3 +73,15 @@ def test_unsubscribe_event_stops_pushes(tmp_path: Path) -> None:
         assert c.execute(sa.select(users.c.unsubscribed).where(users.c.openid == "u1")).scalar() is True
         assert c.execute(sa.select(sa.func.count()).select_from(outbox)
                          .where(outbox.c.status == "pending")).scalar() == 0
+
+
+def test_plan_menu_marks_past_plans_and_preselects_the_eligibility_plan(tmp_path: Path) -> None:
+    sv = _services(tmp_path, [(2022, ""), (2027, "")], dt.datetime(2027, 7, 10, 2))
+    menu = _say(sv, "提醒")
+    assert "2022年度临平区制造业专业工程师资格评审（日期已过）" in menu
+    assert menu.count("（日期已过）") == 1  # the 2027 plan is still ahead
+    assert "没有找到" in _say(sv, "随便说点什么")
+    _say(sv, "退出")
+    # The eligibility dialog ends with its plan in the state: 提醒 goes straight to the role.
+    sv.store.set_dialog("u1", {"last_plan": "linping-manufacturing-engineer-2027"})
+    assert "已选择：2027年度" in _say(sv, "提醒")

@@ -81,3 +81,22 @@ def test_past_plan_schedules_nothing(db_settings: Settings, when: str) -> None:
     real = plan_info(load_plans(KNOWLEDGE_DIR / "plans")["linping-manufacturing-engineer-2022"])
     assert repo.subscribe("u", real, "applicant") == 0
     assert repo.upcoming() == []
+
+
+def test_outage_never_pushes_in_quiet_hours_nor_stale_text(db_settings: Settings, fake_wechat: FakeWeChat,
+                                                           tmp_path: Path) -> None:
+    s = db_settings.model_copy(update={"wechat_api_base": fake_wechat.base_url, "template_id_reminder": "TPL"})
+    clock = Clock(dt.datetime(2027, 1, 1))
+    clock.local(2027, 8, 10, 10, 0)
+    repo = ReminderRepo(get_engine(s), s, clock)
+    repo.subscribe("hr-1", load_plan_infos(s.plans_dir)["linping-manufacturing-engineer-2027"], "hr")
+    sched = Scheduler(repo, WeChatSender(WeChatAPI(s, SQLiteStore(tmp_path / "state.db"))), s, threads=2)
+    clock.local(2027, 8, 25, 22, 30)  # down all day: the 09:00 「明天截止」 is overdue, and it is quiet time
+    assert sched.run_once().claimed == 0
+    clock.local(2027, 8, 26, 8, 0)  # quiet hours over: 「明天」 would now be wrong, so it is dropped
+    assert sched.run_once().sent == 0
+    clock.local(2027, 8, 26, 9, 0)
+    assert sched.run_once().sent == 1
+    sched.stop()
+    (call,) = [c for c in fake_wechat.calls_to(TPL) if c.errcode == 0]
+    assert "用人单位网上审核推荐截止，8月26日（今天）" in call.json["data"]["remark"]["value"]
