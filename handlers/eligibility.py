@@ -127,7 +127,7 @@ def handle(msg: Incoming, ctx: Context) -> str | None:
         ctx.state.setdefault("skipped", []).append(pending)
         ctx.state["misses"] = 0
         return f"好的，先跳过「{FACTS[pending].label}」。\n" + _next(ctx, plan)
-    if "?" in text or (_QUESTION.search(text) and not _parses(pending, text)):
+    if "?" in text or (_QUESTION.search(text) and (FACTS[pending].type == "text" or not _parses(pending, text))):
         return _digress(ctx, plan, text)
     try:
         value = parse_fact(pending, text)

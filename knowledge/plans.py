@@ -258,14 +258,24 @@ def match_plans(text: str, plans: dict[str, Plan] | None = None) -> list[str]:
 
         plans = _default_plans(str(get_settings().plans_dir))
     text = text or ""
+    senior = bool(re.search(r"高级|高工|副高", text))
+    middle = bool(re.search(r"中级|(?<!高级)工程师", text)) and not senior
     scored: list[tuple[int, str]] = []
     for pid, plan in plans.items():
         score = 0
         for kw in plan.keywords:
             if kw and kw in text:
                 score += len(kw)
+        if not score:
+            continue
+        # A named district or city outweighs a shared specialty word (「临平化工」 is Linping).
+        for place in re.findall(r"(.{2,3}?)(?:省|市|区|县)", plan.region):
+            if place in text:
+                score += 3
+        if (senior and plan.level == "高级工程师") or (middle and plan.level == "工程师"):
+            score += 2
         year = re.search(r"(20\d\d)", text)
-        if score and year and plan.year and int(year.group(1)) == plan.year:
+        if year and plan.year and int(year.group(1)) == plan.year:
             score += 1
         if score:
             scored.append((score, pid))

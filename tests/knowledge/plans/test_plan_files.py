@@ -175,3 +175,34 @@ def test_the_cli_rejects_a_broken_plan_dir(tmp_path: Path, capsys: pytest.Captur
     _write(tmp_path, "demo", data)
     assert main(["plans", "validate", "--dir", str(tmp_path)]) == 1
     assert "demo.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("临平", "linping-manufacturing-engineer-2022"), ("我在临平做机电", "linping-manufacturing-engineer-2022"),
+    ("临平化工企业", "linping-manufacturing-engineer-2022"), ("制造业", "linping-manufacturing-engineer-2022"),
+    ("水利高工", "zhejiang-water-senior-2022"), ("建设工程", "hangzhou-construction-engineer-2024"),
+    ("矿山", "zhejiang-mining-blasting-senior"), ("爆破", "zhejiang-mining-blasting-senior"),
+    ("化工高级工程师", "hangzhou-chemical-textile-senior-2022"), ("杭州化工", "hangzhou-chemical-textile-senior-2022"),
+])
+def test_match_plans_infers_the_plan_from_words(text: str, first: str) -> None:
+    from knowledge.plans import match_plans
+
+    assert match_plans(text)[0] == first
+
+
+@pytest.mark.parametrize("text", ["材料清单", "你好", "上海", ""])
+def test_match_plans_stays_silent_without_a_clue(text: str) -> None:
+    from knowledge.plans import match_plans
+
+    assert match_plans(text) == []
+
+
+def test_get_plan_and_materials() -> None:
+    from knowledge.plans import get_plan
+
+    plan = get_plan("linping-manufacturing-engineer-2022")
+    exceptional = [m.text for m in plan.materials("exceptional")]
+    assert any("破格推荐" in t for t in exceptional)
+    assert not any("破格推荐" in m.text for m in plan.materials("normal"))
+    with pytest.raises(KeyError, match="known"):
+        get_plan("shanghai-2030")
