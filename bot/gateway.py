@@ -132,6 +132,9 @@ class Gateway:
         await self._io(store.set_json, f"result:{key}", {"reply": reply}, self.RESULT_TTL_S)
         if key in self._late:
             self._late.discard(key)
+            # A retry polling on another worker still has WeChat's connection open: give it
+            # a couple of poll intervals to claim the passive reply, which costs no quota.
+            await asyncio.sleep(self.POLL_S * 3)
             if reply and await self._io(store.add, f"delivered:{key}", "cs", self.RESULT_TTL_S):
                 await self._io(self._send_later, msg.user, reply)
         return reply

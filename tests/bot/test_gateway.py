@@ -73,12 +73,13 @@ TEST_COMMANDS = [
 
 
 @dataclass
-class Live:
+class Live:  # one running app ("worker"); `other` is a second worker on the same state store
     url: str
     settings: Settings
     fake: FakeWeChat
     codec: WebhookCodec
     http: httpx.Client
+    other: str = ""
 
     def post(self, xml: str, encrypt: bool = False, compat: bool = False, timestamp: int | None = None,
              params: dict[str, str] | None = None) -> httpx.Response:
@@ -125,8 +126,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     app = create_app(settings)
     try:
         # lifespan off: these tests route to their own handlers and never warm the Q&A index.
-        with serve_in_thread(app, lifespan="off") as url, httpx.Client(timeout=15) as http:
-            yield Live(url, settings, fake, WebhookCodec(settings), http)
+        with serve_in_thread(app, lifespan="off") as url, httpx.Client(timeout=15) as http, \
+                serve_in_thread(create_app(settings), lifespan="off") as other:
+            yield Live(url, settings, fake, WebhookCodec(settings), http, other)
     finally:
         for cmd in TEST_COMMANDS:
             registry.COMMANDS.remove(cmd)
@@ -223,6 +225,40 @@ def test_retry_while_running_waits_for_the_same_answer(live: Live) -> None:
     # a retry after completion: still not run again
     live.post(xml)
     assert RUNS["gated:user-retry:等待 甲"] == 1
+
+
+def test_retry_on_another_worker_waits_for_the_first(live: Live) -> None:
+    GATE.clear()
+    STARTED.clear()
+    xml = text_xml("user-2workers", "等待 乙")
+    retry = Live(live.other, live.settings, live.fake, live.codec, live.http)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(live.reply, xml)
+        assert STARTED.wait(5)
+        second = pool.submit(retry.reply, xml)
+        time.sleep(0.1)
+        GATE.set()
+        answers = {first.result(), second.result()}
+    assert answers == {"放行：等待 乙"}
+    assert RUNS["gated:user-2workers:等待 乙"] == 1
+
+
+def test_late_answer_delivered_once_across_workers(live: Live) -> None:
+    # Worker A gives up at the budget (`success`); WeChat's retry reaches worker B while the
+    # handler still runs; the answer must reach the user exactly once: B's passive reply
+    # (preferred) or A's customer-service message, never both.
+    xml = text_xml("user-late2", "慢 两个进程")
+    retry = Live(live.other, live.settings, live.fake, live.codec, live.http)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(live.reply, xml)
+        time.sleep(BUDGET_S * 0.8)
+        second = pool.submit(retry.reply, xml)
+        assert first.result() is None
+        passive = second.result()
+    live.fake.wait_for(lambda f: bool(f.texts("user-late2")), timeout=1.0)
+    delivered = [*([passive] if passive else []), *live.fake.texts("user-late2")]
+    assert delivered == ["慢答：慢 两个进程"]
+    assert RUNS["slow:user-late2:慢 两个进程"] == 1
 
 
 def test_slow_answer_goes_out_as_customer_service_message(live: Live) -> None:
