@@ -239,7 +239,7 @@ def _specialty(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     return Outcome("pass", _msg(rule, "pass", f"「{spec}」不属于统一考试专业", specialty=spec))
 
 
-@check("education", required=("levels",), optional=("equivalence", "related", "unstated"))
+@check("education", required=("levels",), optional=("equivalence", "related", "unstated", "assume_related"))
 def _education(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     edu = env.get("education")
     if edu is None:
@@ -256,6 +256,9 @@ def _education(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
         return Outcome("fail", _msg(rule, "fail", f"您的学历为{label}，本申报方式要求{want}", education=label))
     if p.get("related", True):
         rel, needs = relatedness(env)
+        if rel is None and p.get("assume_related"):
+            return Outcome("pass", f"学历{label}；未说明所学专业是否对口，按一致或相近计算（不对口视为不具备规定学历）",
+                           needs, assumed=True)
         if rel is None:
             return Outcome("unknown", "尚不清楚所学专业与从事专业是否一致或相近", needs)
         if rel is False:
@@ -294,7 +297,7 @@ def _title_years(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
                    ["title_since"])
 
 
-@check("work_years", required=("years",), optional=("equivalence", "since_graduation", "unstated"))
+@check("work_years", required=("years",), optional=("equivalence", "since_graduation", "unstated", "read_as"))
 def _work_years(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     edu = env.get("education")
     if edu is None:
@@ -310,13 +313,16 @@ def _work_years(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
         return Outcome("unknown", f"尚不清楚您毕业后从事本专业或相近专业工作的年限（{_edu_label(group or '')}要求 {fmt(need)} 年以上）",
                        ["related_work_years"])
     counted, note = float(years), ""
+    reading = (p.get("read_as") or {}).get(group or "")
+    if reading:
+        note = f"（{reading}）"
     grad = env.get("graduation_date")
     if p.get("since_graduation") and grad is not None:
         y, m = served(grad, env.as_of)
         after = y + m / 12
         if after < counted:
             counted = round(after, 2)
-            note = f"（只算毕业后：{grad.year}年{grad.month}月毕业，到截止日为 {ym(y, m)}）"
+            note += f"（只算毕业后：{grad.year}年{grad.month}月毕业，到截止日为 {ym(y, m)}）"
     if counted >= float(need):
         return Outcome("pass", _msg(rule, "pass", f"本专业或相近专业工作 {fmt(counted)} 年{note}，满 {fmt(need)} 年",
                                     years=fmt(counted), need=fmt(need)))
