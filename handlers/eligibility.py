@@ -34,7 +34,7 @@ HINT = "（随时可说「上一步」「修改学历」「跳过」「重新开
 
 _QUESTION = re.compile(r"怎么|怎样|多少|哪|吗|什么|如何|为什么|为啥|能不能|可不可以|几号|几月|几天|何时|啥时候|么$")
 _CORRECTION = re.compile(r"^(?:我)?(?:刚才)?(?:说错了|搞错了|写错了|打错了|填错了|答错了|更正|纠正一下|纠正)"
-                         r"[，,。.！!\s]*(?:应该)?(?:是|为)?[:：]?(.*)$|^(?:应该是|改成|改为)(.+)$")
+                         r"[，,。.！!\s]*(?:应该)?(?:是|为)?[:：]?(.*)$|^(?:应该是|改成|改为|不对[，,。\s]*(?:应该)?(?:是|为))(.+)$")
 _MODIFY = re.compile(r"^(?:修改|更改|改一下|改|重新回答|重答)\s*(.+)$")
 
 
@@ -115,8 +115,8 @@ def handle(msg: Incoming, ctx: Context) -> str | None:
     if low in BACK:
         return _back(ctx, plans, plan)
     m = _MODIFY.match(text)
-    if m:
-        return _modify(ctx, plans, plan, m.group(1))
+    if m or low in ("修改", "更改", "改"):
+        return _modify(ctx, plans, plan, m.group(1) if m else "")
     m = _CORRECTION.match(text)
     if m:
         return _correct(ctx, plan, (m.group(1) or m.group(2) or "").strip())
@@ -259,7 +259,7 @@ def _modify(ctx: Context, plans: dict[str, Plan], plan: Plan, what: str) -> str:
     if re.search(r"计划|通知|地区", what):
         ctx.state["plan"] = None
         return _plan_menu(ctx, plans)
-    fact = fact_by_label(what)
+    fact = fact_by_label(what) if what else None
     if fact is None:
         labels = "、".join(FACTS[f].label for f in ctx.state.get("history", [])) or "学历、职称"
         return f"想修改哪一项？可以说「修改学历」等，已回答的有：{labels}。\n" + _question(ctx, plan)
