@@ -104,6 +104,8 @@ def test_corrupt_or_unsupported_uploads_get_a_clear_message_and_lose_nothing(liv
         assert r.status_code == 400 and "不支持的文件类型" in r.text
         r = http.post("/admin/notices", files={"file": ("空.pdf", b"")})
         assert r.status_code == 400
+        r = http.post("/admin/notices", files={"file": ("大.pdf", b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024))})
+        assert r.status_code == 413 and "超过 10 MB" in r.text
     assert sorted(p.name for p in live.settings.notices_dir.iterdir()) == before
 
 
@@ -138,17 +140,25 @@ def browser() -> Iterator[object]:
 @pytest.mark.slow
 def test_hr_uploads_reviews_publishes_and_tries_a_question(live: Live, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     d = browser
+
+    def find(by: str, value: str, text: str = ""):  # type: ignore[no-untyped-def]
+        """Wait for the page a click navigates to (a click does not wait for it)."""
+        def ready(drv):  # type: ignore[no-untyped-def]
+            els = drv.find_elements(by, value)
+            return els[0] if els and text in els[0].text else False
+        return WebDriverWait(d, 60).until(ready)
+
     d.get(f"{live.url}/admin")
     assert d.current_url.endswith("/admin/login")
     d.find_element(By.ID, "token").send_keys("wrong")
     d.find_element(By.ID, "login").click()
-    assert "令牌不正确" in d.find_element(By.ID, "message").text
+    find(By.ID, "message", "令牌不正确")
     d.find_element(By.ID, "token").send_keys(TOKEN)
     d.find_element(By.ID, "login").click()
-    assert d.find_element(By.TAG_NAME, "h1").text == "概览"
+    find(By.TAG_NAME, "h1", "概览")
     session = next(c for c in d.get_cookies() if c["name"] == "zc_admin")
     assert session["httpOnly"] is True
 
@@ -156,12 +166,12 @@ def test_hr_uploads_reviews_publishes_and_tries_a_question(live: Live, browser, 
     upload = tmp_path / "宁波纺织2025.docx"
     upload.write_bytes(_docx())
     d.find_element(By.ID, "nav-notices").click()
-    d.find_element(By.ID, "file").send_keys(str(upload))
+    find(By.ID, "file").send_keys(str(upload))
     d.find_element(By.ID, "notice_id").send_keys(NEW_ID)
     d.find_element(By.ID, "upload").click()
-    assert "已入库" in d.find_element(By.ID, "message").text
+    find(By.ID, "message", "已入库")
+    page = find(By.ID, "proposals").text
     rows = d.find_elements(By.CSS_SELECTOR, "#proposals tr")[1:]
-    page = d.find_element(By.ID, "proposals").text
     assert "2025年7月1日至7月20日" in page and "7月25日" in page
     assert (live.settings.notices_dir / f"{NEW_ID}.md").exists()
 
@@ -178,7 +188,7 @@ def test_hr_uploads_reviews_publishes_and_tries_a_question(live: Live, browser, 
             cb.click()
     Select(d.find_element(By.ID, "plan")).select_by_value(PLAN)
     d.find_element(By.ID, "publish").click()
-    assert f"已发布到计划 {PLAN}" in d.find_element(By.ID, "message").text
+    find(By.ID, "message", f"已发布到计划 {PLAN}")
     plan = yaml.safe_load((live.settings.plans_dir / f"{PLAN}.yaml").read_text(encoding="utf-8"))
     published = [e for e in plan["timeline"] if e["id"] == event_id]
     assert published and published[0]["text"] == "网上个人申报（宁波纺织）"
@@ -190,9 +200,9 @@ def test_hr_uploads_reviews_publishes_and_tries_a_question(live: Live, browser, 
 
     # The new notice is searchable: the tryout shows the answer and its passages with scores.
     d.find_element(By.ID, "nav-ask").click()
-    d.find_element(By.ID, "q").send_keys("宁波纺织工程专业工程师评审费是多少？")
+    find(By.ID, "q").send_keys("宁波纺织工程专业工程师评审费是多少？")
     d.find_element(By.ID, "ask").click()
-    assert "280元" in d.find_element(By.ID, "answer").text
+    assert "280元" in find(By.ID, "answer").text
     sources = d.find_elements(By.CSS_SELECTOR, "#sources tr")[1:]
     assert sources and NEW_ID in sources[0].text
     assert float(sources[0].find_element(By.CLASS_NAME, "score").text) > 0
@@ -200,6 +210,7 @@ def test_hr_uploads_reviews_publishes_and_tries_a_question(live: Live, browser, 
     # Overview: subscriber counts per plan and delivery results from the reminders database.
     _seed_reminders(live.settings)
     d.find_element(By.ID, "nav-home").click()
+    find(By.ID, "subscribers", PLAN)
     row = next(r for r in d.find_elements(By.CSS_SELECTOR, "#subscribers tr") if PLAN in r.text)
     assert [c.text for c in row.find_elements(By.TAG_NAME, "td")][1:3] == ["2", "1"]
     results = d.find_element(By.ID, "deliveries").text
