@@ -3,6 +3,7 @@ real HTTP to uvicorn on a loopback port; customer-service messages land on the f
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -177,6 +178,20 @@ def test_forged_signature_and_stale_timestamp_run_nothing(live: Live) -> None:
     assert live.post(xml, encrypt=True, params={"msg_signature": "0" * 40}).status_code == 403
     assert "echo:user-forged:回声 伪造" not in RUNS
     assert live.reply(xml) == "回声：伪造"  # the genuine message still works afterwards
+
+
+def test_secrets_never_logged(live: Live, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        xml = text_xml("user-log", "帮助")
+        live.post(xml, params={"signature": "0" * 40})
+        live.post(xml, encrypt=True, params={"msg_signature": "0" * 40})
+        live.reply(xml, encrypt=True)
+        live.reply(text_xml("user-log", "慢 日志"))
+        live.fake.wait_for(lambda f: bool(f.texts("user-log")), timeout=5)
+    assert "rejected" in caplog.text  # the refusals were logged …
+    s = live.settings
+    for secret in (s.wechat_token, s.wechat_aes_key, s.wechat_app_secret):
+        assert secret not in caplog.text  # … without any secret
 
 
 @pytest.mark.parametrize("body", [
