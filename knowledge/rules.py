@@ -268,13 +268,16 @@ def _education(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     return Outcome("pass", _msg(rule, "pass", f"学历{label}，符合要求", education=label))
 
 
-@check("title_years", required=("title", "years"), optional=("equivalence",))
+@check("title_years", required=("title", "years"), optional=("equivalence", "alternatives"))
 def _title_years(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     title = p["title"]
     current = env.get("current_title")
     tname = TITLES[title]
     if current is None:
         return Outcome("unknown", f"尚不清楚您现有职称（要求取得{tname}资格并聘任）", ["current_title"])
+    other = (p.get("alternatives") or {}).get(current)
+    if other:  # e.g. 申报第二个专业工程师资格: the current 中级 appointment instead
+        return Outcome("pass", other)
     if current != title:
         return Outcome("fail", _msg(rule, "fail", f"您现有职称为「{TITLES[current]}」，本申报方式要求取得{tname}资格后实际聘任",
                                     title=tname))
