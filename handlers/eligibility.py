@@ -179,7 +179,7 @@ def _next(ctx: Context, plan: Plan) -> str:
     """Ask the first unknown fact that can still change an outcome, or show the result."""
     facts = ctx.state.get("facts") or {}
     result = evaluate(plan, facts)
-    fact = next_fact(result, set(ctx.state.get("skipped", [])))
+    fact = next_fact(result, set(ctx.state.get("skipped", [])), plan)
     lead = ""
     if fact is not None and fact in facts:
         # Answered, but not enough to decide (e.g. 3 years of assessments where 5 are needed).
@@ -198,8 +198,9 @@ def _next(ctx: Context, plan: Plan) -> str:
     return lead + _question(ctx, plan)
 
 
-def next_fact(result: dict[str, Any], skipped: set[str]) -> str | None:
-    """Once a route qualifies, only its assumptions are still worth asking about."""
+def next_fact(result: dict[str, Any], skipped: set[str], plan: Plan | None = None) -> str | None:
+    """The next question: conditions every route shares first (they can end the test), then
+    the rest in ASK_ORDER. Once a route qualifies, only its assumptions are still worth asking."""
     routes = result["routes"]
     if result["eligible_routes"]:
         pool = {n for rid in result["eligible_routes"] for item in routes[rid]["passed"]
@@ -207,10 +208,11 @@ def next_fact(result: dict[str, Any], skipped: set[str]) -> str | None:
     else:
         pool = set(result["missing"])
     pool -= skipped
-    for fact in ASK_ORDER:
-        if fact in pool:
-            return fact
-    return None
+    general = set(plan.general_rules) if plan else set()
+    shared = {n for r in routes.values() for item in r["unknown"] + r["passed"]
+              if item["rule"] in general for n in item.get("needs", [])}
+    ordered = sorted(pool, key=lambda f: (f not in shared, ASK_ORDER.index(f)))
+    return ordered[0] if ordered else None
 
 
 def _question(ctx: Context, plan: Plan | None) -> str:
