@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -119,14 +118,19 @@ def run_multi(handler: str, n: int, concurrency: int, copies: int, workers: int,
     url = f"http://127.0.0.1:{port}"
     proc = None
     try:
-        proc = _start_gunicorn(env, workers)
+        log = Path(prom) / "gunicorn.log"
+        proc = _start_gunicorn(env, workers, log)
         codec = WebhookCodec(settings)
         reqs = _messages(codec, n, copies)
         warm = [(-1 - k, *gl.codec_pair(codec, k)) for k in range(20 * workers)]
         asyncio.run(gl.drive(url, warm, concurrency))
         store = open_store(settings)
         before = int(store.get("bench:runs") or 0)
-        latencies, replies, wall = asyncio.run(gl.drive(url, reqs, concurrency))
+        try:
+            latencies, replies, wall = asyncio.run(gl.drive(url, reqs, concurrency))
+        except Exception:
+            print(log.read_text(encoding="utf-8", errors="replace")[-4000:], file=sys.stderr)
+            raise
         runs = int(store.get("bench:runs") or 0) - before
         store.close()
     finally:
@@ -148,28 +152,18 @@ def run_multi(handler: str, n: int, concurrency: int, copies: int, workers: int,
     return _summary(handler, n, reqs, concurrency, copies, latencies, replies, wall, runs)
 
 
-def _start_gunicorn(env: dict[str, str], workers: int, timeout_s: float = 600) -> subprocess.Popen[bytes]:
+def _start_gunicorn(env: dict[str, str], workers: int, log: Path, timeout_s: float = 600) -> subprocess.Popen[bytes]:
     """gunicorn, returned once every worker has finished its start-up (index loaded)."""
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                             "benchmarks.gateway_multiworker:make_app()"], cwd=ROOT,
-                            env={**env, "GUNICORN_LOGLEVEL": "info"}, stderr=subprocess.PIPE)
-    ready = threading.Semaphore(0)
-    tail: list[str] = []
-
-    def watch() -> None:
-        assert proc.stderr is not None
-        for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace")
-            tail[:] = [*tail[-30:], line]
-            if "Application startup complete" in line:
-                ready.release()
-
-    threading.Thread(target=watch, daemon=True).start()
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                                 "benchmarks.gateway_multiworker:make_app()"], cwd=ROOT,
+                                env={**env, "GUNICORN_LOGLEVEL": "info"}, stderr=out)
     deadline = time.monotonic() + timeout_s
-    for _ in range(workers):
-        if not ready.acquire(timeout=max(0.1, deadline - time.monotonic())):
+    while log.read_text(encoding="utf-8", errors="replace").count("Application startup complete") < workers:
+        if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError("gunicorn workers did not start:\n" + "".join(tail))
+            raise RuntimeError(f"gunicorn workers did not start; see {log}")
+        time.sleep(0.2)
     return proc
 
 

@@ -8,6 +8,7 @@ Locks are leases in the same table: they expire, so a crashed worker cannot bloc
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
@@ -31,9 +32,12 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    inspect,
     or_,
     select,
+    text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from bot.store.base import StateStore
 
@@ -74,12 +78,26 @@ class SQLStore(StateStore):
             Column("value", Text, nullable=False),
             Column("expires", Float, nullable=True, index=True),  # unix time; NULL = never
         )
-        self.metadata.create_all(self.engine, checkfirst=True)
+        self._create_table()
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
         self._insert = insert
+
+    def _create_table(self) -> None:
+        """CREATE TABLE once, although several workers start at the same moment: on PostgreSQL
+        under an advisory lock; elsewhere a lost race (table already there) is fine."""
+        try:
+            with self.engine.begin() as c:
+                if self.engine.dialect.name == "postgresql":
+                    key = int.from_bytes(hashlib.sha1(self.kv.name.encode()).digest()[:8], "big", signed=True)
+                    c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+                self.metadata.create_all(c, checkfirst=True)
+        except DBAPIError:
+            if not inspect(self.engine).has_table(self.kv.name):
+                raise
+            log.debug("table %s was created by another process", self.kv.name)
 
     @staticmethod
     def _exp(ttl_s: float | None) -> float | None:

@@ -78,3 +78,37 @@ def test_production_split_dialogs_on_postgres_rest_on_redis(pg_schema_url: str, 
         if keys:
             r.delete(*keys)
         store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_workers_starting_together_create_the_table_once(backend: str, tmp_path: Path) -> None:
+    import threading
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'race.db'}"
+    else:
+        url = os.environ.get("TEST_DATABASE_URL") or pytest.skip("TEST_DATABASE_URL not set")
+    table = f"kv_race_{uuid.uuid4().hex[:10]}"
+    barrier, made, errors = threading.Barrier(6), [], []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            made.append(SQLStore(url, table=table))
+        except Exception as exc:  # the race this guards against: "relation already exists"
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors and len(made) == 6
+        made[0].set("k", "v")
+        assert made[5].get("k") == "v"
+    finally:
+        if made:
+            made[0].drop()
+        for s in made:
+            s.close()
