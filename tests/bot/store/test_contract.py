@@ -112,14 +112,15 @@ def test_get_set_delete_and_ttl(make_store: Factory) -> None:
     s = make_store()
     assert s.get("a") is None
     s.set("a", "1")
-    s.set("b", "2", ttl_s=0.05)
+    s.set("b", "2", ttl_s=60)
+    s.set("c", "3", ttl_s=0.05)
     assert (s.get("a"), s.get("b")) == ("1", "2")
     time.sleep(0.1)
-    assert s.get("b") is None
+    assert s.get("c") is None
     s.set("a", "3", ttl_s=60)
     assert s.get("a") == "3"
     s.delete("a", "b", "never-existed")
-    assert s.get("a") is None
+    assert s.get("a") is None and s.get("b") is None
 
 
 def test_add_is_an_atomic_claim_across_workers(make_store: Factory) -> None:
@@ -132,11 +133,12 @@ def test_add_is_an_atomic_claim_across_workers(make_store: Factory) -> None:
 
 def test_add_succeeds_again_after_expiry(make_store: Factory) -> None:
     s = make_store()
-    assert s.add("k", "1", ttl_s=0.05)
-    assert not s.add("k", "2", ttl_s=0.05)
+    assert s.add("k", "1", ttl_s=60)
+    assert not s.add("k", "2", ttl_s=60)
+    assert s.add("short", "1", ttl_s=0.05)
     time.sleep(0.1)
-    assert s.add("k", "3")
-    assert s.get("k") == "3"
+    assert s.add("short", "3")
+    assert (s.get("k"), s.get("short")) == ("1", "3")
 
 
 def test_incr_counts_every_increment(make_store: Factory) -> None:
