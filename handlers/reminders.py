@@ -221,8 +221,8 @@ def cancel(msg: Incoming, ctx: Context) -> str:
 
 def forget(msg: Incoming, ctx: Context) -> str:
     """「删除我的信息」: everything the bot keeps about the user."""
+    activity.forget(ctx.user)  # first: no queued activity note may re-create the user's row
     counts = repo(ctx).forget_user(ctx.user)
-    activity.forget(ctx.user)
     store = ctx.services.store
     store.set_dialog(ctx.user, {})
     store.delete(f"pending:{ctx.user}")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bot.db import get_engine, outbox, subscriptions, users
 from bot.dispatcher import dispatch
+from bot.reminders import activity
 from bot.services import Services
 from bot.settings import ROOT, Settings
 from handlers.base import Incoming
@@ -57,7 +58,11 @@ def test_subscribe_list_cancel_forget(tmp_path: Path) -> None:
     with engine.connect() as c:
         assert c.execute(sa.select(sa.func.count()).select_from(outbox)
                          .where(outbox.c.status == "pending")).scalar() == 0
+    activity.flush()
+    with engine.connect() as c:  # writing to us opened the 48-hour window
+        assert c.execute(sa.select(users.c.last_message_at).where(users.c.openid == "u1")).scalar() is not None
     assert "已删除" in _say(sv, "删除我的信息")
+    activity.flush()  # a note queued by this very message must not bring the row back
     with engine.connect() as c:
         for t in (subscriptions, outbox, users):
             assert c.execute(sa.select(sa.func.count()).select_from(t).where(t.c.openid == "u1")).scalar() == 0
