@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from bot import metrics
 from bot.dispatcher import dispatch
 from bot.services import Services
-from bot.wechat.errors import WebhookRejected, WeChatAPIError
+from bot.wechat.errors import BodyTooLarge, WebhookRejected, WeChatAPIError
 from bot.wechat.webhook import WebhookCodec, text_reply_xml, to_incoming
 from handlers import more
 from handlers.base import Incoming
@@ -88,7 +88,7 @@ class Gateway:
         """One POST from WeChat → (status, body). Rejections never reach a handler."""
         try:
             if body is None:
-                raise WebhookRejected("body too large")
+                raise BodyTooLarge("body too large")
             fields, encrypted = self.codec.decode(params, body)
             msg = to_incoming(fields)
         except WebhookRejected as e:
