@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     def _refuse_placeholders(self) -> Settings:
         if self.app_env == "production":
             bad = []
-            if self.wechat_token == PLACEHOLDER_TOKEN:
+            # An empty token would make every signature check pass for anyone (see deploy/.env.example).
+            if self.wechat_token in (PLACEHOLDER_TOKEN, ""):
                 bad.append("WECHAT_TOKEN")
             if self.wechat_aes_key == PLACEHOLDER_AES_KEY:
                 bad.append("WECHAT_AES_KEY")

@@ -26,7 +26,12 @@ def test_env_example_lists_every_setting_and_is_current() -> None:
     assert check.returncode == 0, check.stderr
 
 
-def test_env_example_loads_as_production_settings() -> None:
+def test_env_example_loads_as_production_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As shipped, the REQUIRED secrets are empty and production refuses to start.
+    with pytest.raises(ValueError, match="WECHAT_TOKEN"):
+        Settings(_env_file=DEPLOY / ".env.example")  # type: ignore[call-arg]
+    monkeypatch.setenv("WECHAT_TOKEN", "a-real-token")
+    monkeypatch.setenv("WECHAT_AES_KEY", "Z" * 43)
     s = Settings(_env_file=DEPLOY / ".env.example")  # type: ignore[call-arg]
     assert s.app_env == "production"
     assert s.database_url.startswith("postgresql+psycopg://")
