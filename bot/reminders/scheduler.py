@@ -92,6 +92,9 @@ class Scheduler:
             if not rows:
                 break
             n += 1
+            resent = sum(r.resend for r in rows)
+            if resent:
+                log.warning("re-sending %d reminders whose worker died mid-send (same client_msg_id)", resent)
             now = self.clock()
             results = list(self._pool.map(lambda r, now=now: deliver(r, self.sender, self.settings, now), rows))
             self.repo.finish(self.worker, results)
