@@ -73,7 +73,13 @@
   // Start reading customer-service messages from now on, not the whole history.
   fetch("/simulator/messages?user=" + encodeURIComponent(user) + "&since=0")
     .then(function (r) { return r.json(); })
-    .then(function (d) { since = d.next || 0; })
+    .then(function (d) {
+      since = d.next || 0;
+      if (!d.fake) {
+        add("note", "提示：超时后补发的客服消息不会显示。要看到它们，请运行 python -m bot fake-wechat，" +
+            "并设置 WECHAT_API_BASE=http://127.0.0.1:9000 后重启服务。");
+      }
+    })
     .catch(function () {})
     .then(poll);
 })();
