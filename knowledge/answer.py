@@ -90,30 +90,38 @@ def citation(hit: Hit) -> str:
     return f"{CITE_PREFIX}《{hit.chunk.title}》{section}".rstrip()
 
 
+_CN_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
+              "八": "8", "九": "9", "十": "10"}
+_ITEM_MARK = re.compile(r"^(?:[（(]?[0-9一二三四五六七八九十]{1,3}[）).．、]\s*)+")
+
+
 def _passage(hit: Hit) -> str:
     text = hit.chunk.text.strip()
     ctx = hit.chunk.context.strip()
     return f"{ctx}{text}" if ctx and ctx not in text else text
 
 
-def _weight(sentence: str, words: list[str]) -> int:
+def _weight(sentence: str, words: list[str], prefer_figures: bool = False) -> int:
     s = compact(sentence)
-    return sum(len(w) for w in words if w in s)
+    score = sum(len(w) for w in words if w in s)
+    if prefer_figures and re.search(r"\d|[一两二三四五六七八九十][年份项个日月天篇名]", _ITEM_MARK.sub("", s)):
+        score += 2
+    return score
 
 
-def select(text: str, words: list[str], budget: int) -> str:
+def select(text: str, words: list[str], budget: int, prefer_figures: bool = False) -> str:
     """The passage itself when it fits; else its sentences that carry the question's words, in order."""
     text = text.strip()
     if len(text) <= budget:
         return text
     sentences = split_sentences(text)
-    ranked = sorted(range(len(sentences)), key=lambda i: (-_weight(sentences[i], words), i))
+    ranked = sorted(range(len(sentences)), key=lambda i: (-_weight(sentences[i], words, prefer_figures), i))
     keep: list[int] = []
     used = 0
     for i in ranked:
         if used + len(sentences[i]) > budget:
             continue
-        if keep and _weight(sentences[i], words) == 0:
+        if keep and _weight(sentences[i], words, prefer_figures) == 0:
             break
         keep.append(i)
         used += len(sentences[i])
@@ -124,7 +132,11 @@ def select(text: str, words: list[str], budget: int) -> str:
 
 
 def _numbers(text: str) -> set[str]:
-    return set(re.findall(r"\d+(?:\.\d+)?", compact(text)))
+    """The figures a passage states («近三年» → 3, «一式两份» → 2), without its item number."""
+    text = _ITEM_MARK.sub("", compact(text))
+    text = re.sub(r"([一二两三四五六七八九十])(?=[年份项个日月天篇名次])",
+                  lambda m: _CN_DIGITS[m.group(1)], text)
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
 
 
 def single(hits: list[Hit], words: list[str], max_chars: int) -> str:
@@ -153,16 +165,21 @@ def single(hits: list[Hit], words: list[str], max_chars: int) -> str:
 
 
 def per_plan(groups: list[tuple[Plan, Hit]], words: list[str], max_chars: int) -> str:
-    """The question fits several plans whose notices say different things: one line each."""
+    """The question fits several plans whose notices say different things: one line each,
+    then one citation line naming every notice and clause."""
     head = "不同通知的规定不同，请按您申报的计划查看："
-    budget = (max_chars - len(head)) // len(groups) - 2
+    cites = [f"《{h.chunk.title}》{h.chunk.section.rsplit(' › ', 1)[-1]}" for _, h in groups]
+    cite = CITE_PREFIX + "；".join(cites)
+    room = (max_chars - len(head) - len(cite) - 2) // len(groups) - 4
     parts = [head]
     for plan, hit in groups:
-        cite = f"（{citation(hit)[len(CITE_PREFIX):]}）"
-        room = max(60, budget - len(plan.label) - len(cite) - 3)
-        parts.append(f"【{plan.label}】{select(_passage(hit), words, room)}{cite}")
-    text = "\n".join(parts)
-    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+        budget = max(40, room - len(plan.label))
+        text = hit.chunk.text.strip() if len(_passage(hit)) > budget else _passage(hit)
+        parts.append(f"【{plan.label}】{select(text, words, budget, prefer_figures=True)}")
+    body = "\n".join(parts)
+    if len(body) + len(cite) + 1 > max_chars:
+        body = body[: max_chars - len(cite) - 2] + "…"
+    return body + "\n" + cite
 
 
 def differing(groups: list[tuple[Plan, Hit]], words: list[str]) -> bool:

@@ -123,7 +123,7 @@ class QAService:
             return Answer(compose.abstain(q, r.plans, []), kind="abstain")
         if r.corpus_coverage(words) < MIN_CORPUS_COVERAGE:
             return Answer(compose.abstain(q, r.plans, matched_plans), kind="abstain")
-        hits = r.search(q, match.notices or None, k=max(self.settings.retrieval_top_k, 5), mode=mode,
+        hits = r.search(q, match.notices or None, k=max(self.settings.retrieval_top_k, 10), mode=mode,
                         words=words, plan_words=match.words)
         if not hits or hits[0].coverage < MIN_COVERAGE:
             return Answer(compose.abstain(q, r.plans, matched_plans), kind="abstain",

@@ -209,6 +209,8 @@ class Retriever:
             return 0.0
         total = got = 0.0
         for w in words:
+            if w.isascii() and w not in self.index.bm25:
+                continue  # pasted code or markup around a Chinese question says nothing about its topic
             weight = self.index.bm25.idf.get(w, OOV_IDF)
             total += weight
             got += weight * self._credit(w, self._corpus)

@@ -1,0 +1,127 @@
+"""What an applicant sees: cited answers, plan-aware retrieval, abstention, small talk, odd input."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.help import CAPABILITIES
+from knowledge.answer import CITE_PREFIX
+from knowledge.qa import QAService
+
+LINPING = "linping-manufacturing-engineer-2022"
+CONSTRUCTION = "hangzhou-construction-engineer-2024"
+LINPING_TITLE = "关于做好2022年度临平区制造业专业工程师资格评审工作的通知"
+
+
+def _flat(text: str) -> str:
+    return text.replace(" ", "")
+
+
+def test_answer_quotes_the_rule_and_cites_title_and_clause(qa_service: QAService) -> None:
+    ans = qa_service.answer("临平区制造业工程师网上申报是几号到几号？")
+    assert ans.answered
+    assert "8月1日至15日" in _flat(ans.text)
+    assert ans.text.splitlines()[-1] == f"{CITE_PREFIX}《{LINPING_TITLE}》二、时间安排 › 1. 网上个人申报"
+    assert ans.sources[0].notice == LINPING and ans.sources[0].section == "二、时间安排 › 1. 网上个人申报"
+    assert len(ans.text) <= qa_service.settings.answer_max_chars
+
+
+def test_list_item_answer_keeps_its_condition(qa_service: QAService) -> None:
+    ans = qa_service.answer("本科毕业没有助理工程师，在企业干了5年能直接申报工程师吗")
+    assert ans.answered
+    assert "对助理级职称不作要求" in ans.text and "5年以上" in _flat(ans.text)
+
+
+@pytest.mark.parametrize("question", [
+    "临平制造业工程师继续教育要多少学分",
+    "临平区评审通过后纸质材料寄到哪里",
+    "临平的工程师评审公示期多长",
+    "临平制造业工程师证件照有什么要求",
+])
+def test_linping_questions_never_cite_another_notice(qa_service: QAService, question: str) -> None:
+    ans = qa_service.answer(question)
+    assert ans.answered
+    assert {s.notice for s in ans.sources} == {LINPING}
+    assert f"《{LINPING_TITLE}》" in ans.text
+
+
+def test_explicit_plan_restricts_sources(qa_service: QAService) -> None:
+    ans = qa_service.answer("评审材料公示期多长", plan=CONSTRUCTION)
+    assert ans.answered and {s.notice for s in ans.sources} == {CONSTRUCTION}
+    assert "5个工作日" in _flat(ans.text)
+    unknown = qa_service.answer("评审费怎么交", plan="no-such-plan")
+    assert not unknown.answered and "no-such-plan" in unknown.text
+
+
+def test_plans_that_differ_are_shown_side_by_side(qa_service: QAService) -> None:
+    # The notices ask for different numbers of copies: quoting one alone would mislead.
+    ans = qa_service.answer("评审表一式几份")
+    assert ans.answered
+    assert "不同通知的规定不同" in ans.text
+    assert ans.text.count("【") >= 2
+    assert "3份" in _flat(ans.text)
+    last = ans.text.splitlines()[-1]
+    assert last.startswith(CITE_PREFIX) and last.count("《") >= 2
+    assert len(ans.text) <= qa_service.settings.answer_max_chars
+    # With the plan named, one answer from that notice.
+    water = qa_service.answer("水利高工评审表要打印一式几份")
+    assert "不同通知" not in water.text and {s.notice for s in water.sources} == {"zhejiang-water-senior-2022"}
+
+
+@pytest.mark.parametrize("question", [
+    "今天杭州天气怎么样",
+    "中小学教师职称怎么评",
+    "医生评副主任医师需要什么条件",
+    "江苏省工程师职称评审条件是什么",
+    "帮我写一首关于秋天的诗",
+    "明天股市会涨吗",
+])
+def test_out_of_scope_questions_are_declined(qa_service: QAService, question: str) -> None:
+    ans = qa_service.answer(question)
+    assert not ans.answered
+    assert "没有" in ans.text and CITE_PREFIX not in ans.text
+    assert not any(ch.isdigit() for ch in ans.text.split("\n")[0])  # no invented figures
+
+
+def test_declined_question_about_a_plan_points_to_its_contact(qa_service: QAService) -> None:
+    ans = qa_service.answer("临平区今天天气怎么样")
+    assert not ans.answered
+    assert "86106880" in ans.text
+
+
+@pytest.mark.parametrize("greeting", ["你好", "您好！", "在吗", "hello", "Hi", "早上好"])
+def test_greetings_get_the_capabilities(qa_service: QAService, greeting: str) -> None:
+    ans = qa_service.answer(greeting)
+    assert not ans.answered and CAPABILITIES in ans.text and not ans.sources
+
+
+@pytest.mark.parametrize("thanks", ["谢谢", "谢谢你！", "thanks", "好的，谢谢"])
+def test_thanks_get_a_short_reply(qa_service: QAService, thanks: str) -> None:
+    ans = qa_service.answer(thanks)
+    assert not ans.answered and len(ans.text) < 40 and CITE_PREFIX not in ans.text
+
+
+def test_greeting_with_a_question_is_answered(qa_service: QAService) -> None:
+    ans = qa_service.answer("你好，请问临平制造业工程师单位审核截止到哪天？")
+    assert ans.answered and "8月26日" in _flat(ans.text)
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("", "请直接输入"),
+    ("   \n\t ", "请直接输入"),
+    ("申报" * 2500, "太长"),
+    ("😀😀🎉", "中文"),
+    ("How do I apply for an engineer title?", "中文"),
+    ("<script>alert('x')</script>", "中文"),
+    ("'; DROP TABLE users; --", "中文"),
+    ("<b>评审费怎么交？</b>", "12333"),
+    ("SELECT * FROM notices WHERE 1=1 评审费怎么交", "12333"),
+])
+def test_odd_input_gets_a_plain_reply(qa_service: QAService, text: str, hint: str) -> None:
+    ans = qa_service.answer(text)
+    assert ans.text and hint in ans.text
+    assert "Traceback" not in ans.text
+
+
+def test_none_is_not_an_error(qa_service: QAService) -> None:
+    assert "请直接输入" in qa_service.answer(None).text  # type: ignore[arg-type]
