@@ -67,5 +67,5 @@ def test_long_paragraph_split_on_sentences_and_tables_kept() -> None:
 def test_hard_wrapped_lines_are_joined() -> None:
     body = "一、时间安排\n1. 网上申报。申报时间为 8 月 1 日\n至 15 日，逾期不再受理。\n2. 单位审核。截止 8 月 26 日。\n"
     chunks = chunk_notice(Notice(meta={"id": "t", "title": "测试"}, body=body))
-    assert [c.text for c in chunks][0] == "1. 网上申报。申报时间为 8 月 1 日至 15 日，逾期不再受理。"
+    assert chunks[0].text == "1. 网上申报。申报时间为 8 月 1 日至 15 日，逾期不再受理。"
     assert chunks[1].section == "一、时间安排 › 2. 单位审核"
