@@ -33,7 +33,7 @@ DATE_RE = re.compile(_Y.format(y="y") + _MD.format(m="m", d="d") + r"(?P<before>
 WORKDAYS_RE = re.compile(r"不少于\s*(?P<n>\d+|[一二两三四五六七八九十]+)\s*个\s*工作日")
 MONTH_ONLY_RE = re.compile(r"(?<![\d年])(?P<m>\d{1,2})\s*月(?=\s*(?:评审|底|上旬|中旬|下旬|份))")
 YEAR_PLAN_RE = re.compile(r"(20\d{2})\s*年?度")
-YEAR_RE = re.compile(r"(20\d{2})\s*年")
+FULL_DATE_YEAR_RE = re.compile(r"(20\d{2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _SENTENCE_RE = re.compile(r"[^。；;！!？?\n]+[。；;！!？?]?")
 _LONE_DATE = re.compile(r"^\s*20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")
 
@@ -69,14 +69,15 @@ def read_notice(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def notice_year(front: dict[str, Any], body: str) -> int | None:
-    """The notice's year: front matter, else 「2022 年度」, else the most frequent 「2022 年」."""
+    """The notice's year: front matter, else 「2022 年度」, else the year of its full dates
+    (「2022年8月20日」); incidental years (「2001 年以后取得的学历」) are not a notice's year."""
     if isinstance(front.get("year"), int):
         return int(front["year"])
     for source in (str(front.get("title", "")), body):
         m = YEAR_PLAN_RE.search(source)
         if m:
             return int(m.group(1))
-    years = YEAR_RE.findall(body)
+    years = FULL_DATE_YEAR_RE.findall(body)
     return int(max(set(years), key=years.count)) if years else None
 
 
@@ -245,7 +246,8 @@ def extract(path: Path, year: int | None = None) -> tuple[list[Proposal], int | 
 
 
 def to_yaml(proposals: list[Proposal], year: int | None) -> str:
-    head = (f"# 从通知中识别的日期（年份按 {year} 年）。请逐条核对原文后粘贴到计划文件的 timeline: 下；\n"
+    basis = f"年份按 {year} 年" if year else "未能确定通知年份，未写年份的日期已跳过；可用 --year 指定"
+    head = (f"# 从通知中识别的日期（{basis}）。请逐条核对原文后粘贴到计划文件的 timeline: 下；\n"
             "# kind/audience 为自动猜测，请确认。\n")
     body = yaml.safe_dump({"timeline": [p.as_dict() for p in proposals]}, allow_unicode=True,
                           sort_keys=False, width=1000)

@@ -52,8 +52,7 @@ def timeline_extract(args: argparse.Namespace) -> int:
         return 2
     proposals, year = extract(args.file, args.year)
     if year is None:
-        print("无法从通知中确定年份，请用 --year 指定。", file=sys.stderr)
-        return 2
+        print("提示：无法从通知中确定年份，没有写年份的日期已跳过；请用 --year 指定。", file=sys.stderr)
     print(to_yaml(proposals, year), end="")
     return 0
 

@@ -42,3 +42,12 @@ def test_working_days_skip_national_day_and_say_when_the_year_is_unknown() -> No
     assert add_working_days(dt.date(2022, 9, 29), 5) == dt.date(2022, 10, 10)
     with pytest.raises(CalendarYearUnknown, match="2099"):
         add_working_days(dt.date(2099, 1, 5), 1)
+
+
+def test_incidental_years_are_not_the_notice_year() -> None:
+    # The mining notice names no plan year; 「2001 年以后取得的学历」 must not become one.
+    from knowledge.timeline_extract import notice_year, read_notice
+
+    front, body = read_notice(NOTICES / "zhejiang-mining-blasting-senior.md")
+    assert notice_year({}, body) is None
+    assert extract(NOTICES / "zhejiang-mining-blasting-senior.md")[0] == []
