@@ -48,6 +48,6 @@ def test_incidental_years_are_not_the_notice_year() -> None:
     # The mining notice names no plan year; 「2001 年以后取得的学历」 must not become one.
     from knowledge.timeline_extract import notice_year, read_notice
 
-    front, body = read_notice(NOTICES / "zhejiang-mining-blasting-senior.md")
+    _front, body = read_notice(NOTICES / "zhejiang-mining-blasting-senior.md")
     assert notice_year({}, body) is None
     assert extract(NOTICES / "zhejiang-mining-blasting-senior.md")[0] == []
