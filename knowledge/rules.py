@@ -535,7 +535,9 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
             "eligible": eligible,
             "conditions_complete": route.conditions_complete,
             "stated_conditions_met": not failed and not unknown,
+            "platform_choice": route.platform_choice,
             "failed": failed, "unknown": unknown, "passed": passed,
+            "notes": [n.text + (f"〔{_path(n.clause)}〕" if n.clause else "") for n in route.notes],
         }
     eligible_routes = [r.id for r in plan.routes if routes[r.id]["eligible"] is True]
     met_incomplete = [r.id for r in plan.routes
@@ -586,10 +588,12 @@ def _what_if(plan: Plan, facts: dict[str, Any], cutoff: dt.date, now: dict[str, 
             r = res["routes"][rid]
             if rid not in found and (r["eligible"] is True or (r["stated_conditions_met"] and not r["conditions_complete"])):
                 year = (plan.year + k) if plan.year else cutoff.year + k
+                title = plan.route(rid).title
                 found[rid] = {
                     "year": year,
                     "as_of": _add_years(cutoff, k).isoformat(),
-                    "message": f"按现有条件，{year} 年度可走{plan.route(rid).title}",
+                    "message": f"按现有条件，{year} 年度可走{title}" if r["eligible"] is True
+                    else f"按现有条件，{year} 年度可满足{title}在本通知写明的条件（其余条件另见评价条件）",
                 }
     if not found:
         return None
@@ -650,11 +654,15 @@ def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, mate
             mark = {True: "✅", False: "❌", None: "☑️" if r["stated_conditions_met"] else "❓"}[r["eligible"]]
             blocks.append((f"{mark}【{r['title']}】", r, None))
         for title, r, only in blocks:
+            if only is None and r.get("platform_choice"):
+                title += f"（省平台选「{r['platform_choice']}」）"
             lines.append(title)
             for sign, key in (("✘", "failed"), ("？", "unknown"), ("✔", "passed")):
                 for f in r[key]:
                     if (f["rule"] in general) == (only is not None):
                         lines.append(f"  {sign} {f['message']}〔{_short_cite(f)}〕")
+            if only is None:
+                lines.extend(f"  注：{n}" for n in r.get("notes", []))
     else:
         # Failed rules, each once, with the routes it blocks and its clause.
         failures: dict[str, tuple[dict[str, Any], list[str]]] = {}
