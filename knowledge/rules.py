@@ -14,7 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from knowledge.facts import ASK_ORDER, EDUCATION, FACTS, SKILL_LEVELS, TITLES, describe, validate_facts
+from knowledge.facts import (
+    ASK_ORDER,
+    EDUCATION,
+    FACTS,
+    SKILL_LEVELS,
+    TITLES,
+    describe,
+    to_json,
+    validate_facts,
+)
 from knowledge.plans import AnyOf, Plan, Rule
 
 log = logging.getLogger(__name__)
@@ -557,6 +566,7 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
         "plan_title": plan.title,
         "as_of": cutoff.isoformat(),
         "as_of_stated": plan.as_of is not None,
+        "facts": to_json(facts),  # as understood (「四年半」 → 4.5), so a caller can check the reading
         "eligible_routes": eligible_routes,
         "stated_conditions_met_routes": met_incomplete,
         "routes": routes,

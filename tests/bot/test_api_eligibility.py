@@ -42,6 +42,7 @@ def test_persona_gets_routes_reasons_and_materials(api: httpx.Client) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["plan"] == LINPING and body["as_of"] == "2022-12-31"
+    assert body["facts"]["title_since"] == "2018-03-01"
     assert sorted(body["eligible_routes"]) == ["direct", "normal"]
     assert set(body["routes"]) == {"normal", "direct", "skilled", "exceptional"}
     assert body["routes"]["normal"]["eligible"] is True
@@ -109,3 +110,12 @@ def test_cli_prints_the_same_json(api: httpx.Client, tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "bot", "eligibility", "--plan", "nope", "--facts", str(facts_file)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "未知的评审计划" in bad.stderr
+
+
+def test_free_text_facts_are_understood_and_echoed(api: httpx.Client) -> None:
+    facts = PERSONA | {"education": "大学本科", "title_since": "2018.3", "related_work_years": "四年半",
+                       "ce_credits": "45学分", "assessments": "称职、优秀、称职", "civil_servant": "否"}
+    body = api.post("/api/eligibility", json={"plan": LINPING, "facts": facts}).json()
+    assert body["facts"]["education"] == "bachelor" and body["facts"]["related_work_years"] == 4.5
+    assert body["eligible_routes"] == ["normal"]
+    assert body["what_if"]["routes"]["direct"]["message"] == "按现有条件，2023 年度可走直接申报"
