@@ -20,7 +20,6 @@ from knowledge.facts import (
     FACTS,
     SKILL_LEVELS,
     TITLES,
-    describe,
     to_json,
     validate_facts,
 )
@@ -693,7 +692,3 @@ def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, mate
             lines.append(f"📋 {routes[rid]['title']}需准备：" + "；".join(m["text"] for m in items))
             break
     return "\n".join(lines)
-
-
-def describe_facts(facts: dict[str, Any]) -> str:
-    return "；".join(f"{FACTS[k].label}：{describe(k, v)}" for k, v in facts.items() if k in FACTS)
