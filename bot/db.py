@@ -90,6 +90,16 @@ outbox = Table(
     UniqueConstraint("openid", "plan_id", "event_id", "lead", name="uq_outbox_key"),
     Index("ix_outbox_status_due", "status", "due_at"),
     Index("ix_outbox_openid", "openid"),
+    Index("ix_outbox_plan_status", "plan_id", "status"),
+)
+
+# What each plan's reminders were last scheduled from: a plan whose timeline (and the
+# reminder settings) did not change is not re-scheduled at every scheduler start.
+plan_sync = Table(
+    "plan_sync", metadata,
+    Column("plan_id", String(128), primary_key=True),
+    Column("digest", String(40), nullable=False),
+    Column("synced_at", DateTime, nullable=False),
 )
 
 deliveries = Table(

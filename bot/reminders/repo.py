@@ -25,14 +25,14 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.db import deliveries, outbox, subscriptions, users, utcnow
+from bot.db import deliveries, outbox, plan_sync, subscriptions, users, utcnow
 from bot.reminders.plans import PlanInfo
 from bot.reminders.schedule import due_at, points
 from bot.settings import Settings
@@ -165,11 +165,6 @@ class ReminderRepo:
                           "due_at": due, "status": "pending", "attempts": 0, "payload": payload,
                           "idem_key": idem_key(o, plan.id, p.key, p.lead), "created": now}
                          for o in openids]
-        keys = [p.key for e in plan.timeline for p in points(e, self.settings.reminder_lead_days)]
-        # Events the plan no longer has (an HR officer removed or renamed one): not sent.
-        c.execute(update(outbox).where(outbox.c.plan_id == plan.id, outbox.c.status == "pending",
-                                       outbox.c.event_id != "new_plan", outbox.c.event_id.not_in(keys or [""]))
-                  .values(status="cancelled"))
         if not rows:
             return 0
         ins = (postgresql.insert if self._pg else sqlite.insert)(outbox)
@@ -208,39 +203,82 @@ class ReminderRepo:
         return [dict(r) for r in rows]
 
     # --- plan (re)load ------------------------------------------------------------------------
+    SYNC_CHUNK = 1000
+
+    def _digest(self, plan: PlanInfo) -> str:
+        st = self.settings
+        blob = json.dumps([[e.model_dump(mode="json") for e in plan.timeline], plan.label,
+                           sorted(st.reminder_lead_days), st.reminder_send_time, st.quiet_hours, st.timezone],
+                          ensure_ascii=False, sort_keys=True)
+        return hashlib.sha1(blob.encode()).hexdigest()
+
     def sync_plans(self, plans: dict[str, PlanInfo]) -> dict[str, int]:
-        """After plans are (re)loaded: schedule events added to subscribed plans, and turn
-        「新年度通知发布后提醒我」 subscriptions whose series got a later plan into one message."""
+        """After plans are (re)loaded: re-schedule subscribed plans whose timeline changed
+        (new events queued, moved dates move pending reminders, removed events cancelled),
+        and turn 「新年度通知发布后提醒我」 into one message when a later plan of the series
+        appears. Subscribers are read in chunks: memory does not grow with their number."""
         now = self.clock()
         added = notified = 0
-        with self.engine.begin() as c:
-            subs = c.execute(select(subscriptions).where(subscriptions.c.active.is_(True))).mappings().all()
-            by_plan: dict[tuple[str, str], list[str]] = {}
-            for s in subs:
-                if s["kind"] == "plan" and s["plan_id"] in plans:
-                    by_plan.setdefault((s["plan_id"], s["role"]), []).append(s["openid"])
-            for (pid, role), openids in by_plan.items():
-                added += self._enqueue_plan(c, openids, plans[pid], role, now)
-            for s in subs:
-                if s["kind"] != "series_next":
-                    continue
-                base = plans.get(s["plan_id"])
-                base_year = base.year if base else None
-                newer = [p for p in plans.values() if p.series_key == s["series"] and p.year
-                         and base_year and p.year > base_year]
-                if not newer:
-                    continue
-                new = max(newer, key=lambda p: p.year or 0)
-                payload = json.dumps({"plan": new.label, "event": "新年度通知已发布", "kind": "new_plan",
-                                      "edge": "date", "day": "", "lead": 0, "when": str(new.year),
-                                      "cite": "", "new_plan_id": new.id}, ensure_ascii=False)
-                c.execute(self._insert_ignore(outbox).values(
-                    openid=s["openid"], plan_id=new.id, event_id="new_plan", lead=0,
-                    due_at=due_now(now, self.settings), status="pending", attempts=0, payload=payload,
-                    idem_key=idem_key(s["openid"], new.id, "new_plan", 0), created=now))
-                c.execute(update(subscriptions).where(subscriptions.c.id == s["id"]).values(active=False))
-                notified += 1
+        with self.engine.connect() as c:
+            done = dict(c.execute(select(plan_sync.c.plan_id, plan_sync.c.digest)).all())
+        for plan in plans.values():
+            digest = self._digest(plan)
+            if done.get(plan.id) == digest:
+                continue
+            keys = [p.key for e in plan.timeline for p in points(e, self.settings.reminder_lead_days)]
+            with self.engine.begin() as c:
+                # Events the plan no longer has (an HR officer removed or renamed one): not sent.
+                c.execute(update(outbox).where(
+                    outbox.c.plan_id == plan.id, outbox.c.status == "pending", outbox.c.event_id != "new_plan",
+                    outbox.c.event_id.not_in(keys or [""])).values(status="cancelled"))
+            for chunk in self._subscribers(plan_id=plan.id):
+                by_role: dict[str, list[str]] = {}
+                for row in chunk:
+                    by_role.setdefault(row.role, []).append(row.openid)
+                with self.engine.begin() as c:
+                    for role, openids in by_role.items():
+                        added += self._enqueue_plan(c, openids, plan, role, now)
+            with self.engine.begin() as c:
+                c.execute(delete(plan_sync).where(plan_sync.c.plan_id == plan.id))
+                c.execute(insert(plan_sync).values(plan_id=plan.id, digest=digest, synced_at=now))
+        for chunk in self._subscribers(kind="series_next"):
+            with self.engine.begin() as c:
+                for s in chunk:
+                    notified += self._notify_series(c, s, plans, now)
         return {"added": added, "series_notified": notified}
+
+    def _subscribers(self, plan_id: str | None = None, kind: str = "plan") -> Iterator[list[Any]]:
+        """Active subscriptions in chunks, by id (keyset pagination)."""
+        last = 0
+        while True:
+            q = select(subscriptions).where(subscriptions.c.active.is_(True), subscriptions.c.kind == kind,
+                                            subscriptions.c.id > last)
+            if plan_id is not None:
+                q = q.where(subscriptions.c.plan_id == plan_id)
+            with self.engine.connect() as c:
+                rows = c.execute(q.order_by(subscriptions.c.id).limit(self.SYNC_CHUNK)).all()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1].id
+
+    def _notify_series(self, c: Any, s: Any, plans: dict[str, PlanInfo], now: dt.datetime) -> int:
+        base = plans.get(s.plan_id)
+        if base is None or not base.year:
+            return 0
+        newer = [p for p in plans.values() if p.series_key == s.series and p.year and p.year > base.year]
+        if not newer:
+            return 0
+        new = max(newer, key=lambda p: p.year or 0)
+        payload = json.dumps({"plan": new.label, "event": "新年度通知已发布", "kind": "new_plan",
+                              "edge": "date", "day": "", "lead": 0, "when": str(new.year),
+                              "cite": "", "new_plan_id": new.id}, ensure_ascii=False)
+        c.execute(self._insert_ignore(outbox).values(
+            openid=s.openid, plan_id=new.id, event_id="new_plan", lead=0,
+            due_at=due_now(now, self.settings), status="pending", attempts=0, payload=payload,
+            idem_key=idem_key(s.openid, new.id, "new_plan", 0), created=now))
+        c.execute(update(subscriptions).where(subscriptions.c.id == s.id).values(active=False))
+        return 1
 
     # --- outbox: claim and finish ---------------------------------------------------------------
     def claim(self, worker: str, limit: int, lease_s: float = LEASE_S) -> list[Claimed]:

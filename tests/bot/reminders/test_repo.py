@@ -68,7 +68,8 @@ def test_plan_edits_move_and_cancel_pending_reminders(db_settings: Settings) -> 
     text = path.read_text(encoding="utf-8").replace("date: 2027-08-26", "date: 2027-08-28")
     text = text.replace("- id: forms_to_committee", "- id: forms_handed_in")
     path.write_text(text, encoding="utf-8")
-    repo.sync_plans(load_plan_infos(db_settings.plans_dir))
+    assert repo.sync_plans(load_plan_infos(db_settings.plans_dir))["added"] == 6
+    assert repo.sync_plans(load_plan_infos(db_settings.plans_dir))["added"] == 0  # unchanged: skipped
     with repo.engine.connect() as c:
         rows = c.execute(sa.select(outbox.c.event_id, outbox.c.lead, outbox.c.status, outbox.c.due_at)).all()
     unit = {r.lead: r.due_at for r in rows if r.event_id == "unit_review"}
