@@ -160,7 +160,8 @@ def test_unreachable_api_is_an_error_not_a_crash(tmp_path: Path) -> None:
 def test_secret_and_token_never_logged(fake_wechat: FakeWeChat, tmp_path: Path,
                                        caplog: pytest.LogCaptureFixture) -> None:
     api = make_api(fake_wechat, tmp_path)
-    with caplog.at_level(logging.DEBUG):
+    # The CLI quiets urllib3; here it must speak (at DEBUG it logs every request URL).
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="urllib3"):
         api.send_text("u", "a")
         fake_wechat.inject(CUSTOM, 45015)
         with pytest.raises(WeChatAPIError):
