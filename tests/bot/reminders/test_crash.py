@@ -56,10 +56,10 @@ def _scheduler(env: dict[str, str], once: bool) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def test_kill_mid_batch_then_restart_delivers_each_once(tmp_path: Path) -> None:
+def test_kill_mid_batch_then_restart_delivers_each_once(db_settings: Settings, tmp_path: Path) -> None:
     n = 300
-    db = f"sqlite:///{tmp_path / 'bot.db'}"
-    s = Settings(database_url=db, data_dir=tmp_path)
+    s = db_settings
+    db = s.db_url
     engine = get_engine(s)
     now = utcnow()
     payload = json.dumps({"plan": "测试计划", "event": "网上申报", "kind": "submission_window", "edge": "end",
@@ -70,9 +70,8 @@ def test_kill_mid_batch_then_restart_delivers_each_once(tmp_path: Path) -> None:
              "due_at": now - dt.timedelta(minutes=1), "status": "pending", "attempts": 0,
              "idem_key": idem_key(f"o{i:04d}", "p", "e", 1), "payload": payload, "created": now}
             for i in range(n)])
-    (tmp_path / "plans").mkdir()
     with SlowDedupWeChat() as fake:
-        env = {**os.environ, "DATABASE_URL": db, "DATA_DIR": str(tmp_path), "PLANS_DIR": str(tmp_path / "plans"),
+        env = {**os.environ, "DATABASE_URL": db, "DATA_DIR": str(s.data_dir), "PLANS_DIR": str(s.plans_dir),
                "STATE_URL": f"sqlite:///{tmp_path / 'state.db'}", "WECHAT_API_BASE": fake.base_url,
                "TEMPLATE_ID_REMINDER": "TPL", "SCHEDULER_INTERVAL_S": "0.2", "QUIET_HOURS": ""}
         proc = _scheduler(env, once=False)
