@@ -254,18 +254,23 @@ def test_dialog_state_is_consistent_across_workers(cluster: Cluster, tmp_path: P
     from bot.services import Services
     from handlers.base import Incoming
 
-    # What one process answers, turn by turn (embedded SQLite, same plans).
+    # What one process answers, turn by turn (embedded SQLite; same plans and knowledge index).
     local = Services(cluster.settings.model_copy(update={
-        "data_dir": tmp_path, "database_url": "", "redis_url": "", "state_url": ""}))
+        "state_url": f"sqlite:///{tmp_path / 'state.db'}", "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
+        "redis_url": ""}))
     expected = [dispatch(Incoming(user="o_local", text=t), local) for t in DIALOG]
     assert any("？" in (e or "") for e in expected[2:]), "the script should reach the questions"
 
     user = "o_dialog"
+    served_before = _requests_per_worker(cluster.prom_dir)
     got = []
     for turn in DIALOG:
         before = len(cluster.fake.texts(user))
         got.append(_reply(cluster, user, cluster.post(text_xml(user, turn, next(_ids))), before))
     assert got == expected
+    served = _requests_per_worker(cluster.prom_dir)
+    workers = [p for p, n in served.items() if n > served_before.get(p, 0)]
+    assert len(workers) >= 2, f"all turns went to one worker: {served}"
     from bot.store import open_store
 
     store = open_store(cluster.settings)
