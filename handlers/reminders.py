@@ -135,9 +135,15 @@ def _subscribe(ctx: Context, plan: PlanInfo, role: str) -> str:
     mine = [e for e in plan.timeline if e.applies_to(role)]
     future = [e for e in mine if e.dated and e.last_day and e.last_day >= today and e.kind not in NO_PUSH_KINDS]
     if not future:
-        ctx.enter(FLOW, step="series", plan=plan.id, role=role)
         last = max((e.last_day for e in mine if e.last_day), default=None)
         when = f"（最后一个日期是 {last.year}年{last.month}月{last.day}日）" if last else ""
+        newer = [p for p in _plans(ctx).values() if p.series_key == plan.series_key and p.year and plan.year
+                 and p.year > plan.year and _has_future(p, today)]
+        if newer:  # the next year's plan is already out: offer it instead of waiting for it
+            nxt = max(newer, key=lambda p: p.year or 0)
+            ctx.enter(FLOW, step="role", plan=nxt.id)
+            return (f"{plan.label}的日期都已过去{when}。新年度的计划已经发布：\n" + _role_prompt(nxt))
+        ctx.enter(FLOW, step="series", plan=plan.id, role=role)
         return (f"{plan.label}的申报日期都已过去{when}，现在订阅不会再收到提醒。\n"
                 "新年度的通知发布后可以提醒您：回复「新年度通知发布后提醒我」；不需要请回复「退出」。")
     n = r.subscribe(ctx.user, plan, role)
@@ -158,7 +164,7 @@ def _event_lines(events_: list[Any], today: dt.date) -> list[str]:
             note = "（仅供核对，不推送）" if e.kind in NO_PUSH_KINDS else ""
             out.append(f"· {e.text}：{e.when_text()}（{left}）{note}")
         else:
-            out.append(f"· {e.text}：{e.undated_note}（无固定日期，不推送）")
+            out.append(f"· {e.text}：{e.undated_note}（不推送）")
     return out
 
 

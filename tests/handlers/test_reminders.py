@@ -90,3 +90,12 @@ def test_plan_menu_marks_past_plans_and_preselects_the_eligibility_plan(tmp_path
     # The eligibility dialog ends with its plan in the state: 提醒 goes straight to the role.
     sv.store.set_dialog("u1", {"last_plan": "linping-manufacturing-engineer-2027"})
     assert "已选择：2027年度" in _say(sv, "提醒")
+
+
+def test_past_plan_points_to_the_new_year_plan_when_it_is_out(tmp_path: Path) -> None:
+    sv = _services(tmp_path, [(2022, ""), (2027, "")], dt.datetime(2027, 7, 10, 2))
+    _say(sv, "提醒")
+    _say(sv, "1")  # the 2022 plan
+    reply = _say(sv, "1")
+    assert "都已过去" in reply and "已选择：2027年度" in reply
+    assert "已订阅：2027年度" in _say(sv, "2")
