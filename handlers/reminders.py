@@ -43,9 +43,18 @@ def _today(ctx: Context, r: ReminderRepo) -> dt.date:
 
 
 def _plan_menu(plans: dict[str, PlanInfo], today: dt.date) -> str:
-    lines = [f"{i}. {p.label}" + ("" if _has_future(p, today) else "（日期已过）")
-             for i, p in enumerate(plans.values(), 1)]
+    lines = [f"{i}. {p.label}" + _menu_note(p, today) for i, p in enumerate(plans.values(), 1)]
     return "请选择要订阅日期提醒的评审计划，回复序号：\n" + "\n".join(lines) + "\n（发送「退出」结束）"
+
+
+def _pushable(plan: PlanInfo) -> list[Any]:
+    return [e for e in plan.timeline if e.dated and e.kind not in NO_PUSH_KINDS]
+
+
+def _menu_note(plan: PlanInfo, today: dt.date) -> str:
+    if not _pushable(plan):
+        return "（通知未写明日期）"
+    return "" if _has_future(plan, today) else "（日期已过）"
 
 
 def _has_future(plan: PlanInfo, today: dt.date) -> bool:
@@ -66,8 +75,9 @@ def start(msg: Incoming, ctx: Context) -> str:
     if not plans:
         return "暂时没有可订阅的评审计划。"
     # The eligibility dialog leaves its plan in the state (during and after the result).
-    chosen = next((ctx.state[k] for k in ("plan_id", "eligibility_plan", "plan", "last_plan")
-                   if isinstance(ctx.state.get(k), str) and ctx.state[k] in plans), None)
+    chosen = None if ctx.flow == FLOW else next(
+        (ctx.state[k] for k in ("plan_id", "eligibility_plan", "plan", "last_plan")
+         if isinstance(ctx.state.get(k), str) and ctx.state[k] in plans), None)
     if chosen is not None:
         ctx.enter(FLOW, step="role", plan=chosen)
         return _role_prompt(plans[chosen])
@@ -135,7 +145,7 @@ def _subscribe(ctx: Context, plan: PlanInfo, role: str) -> str:
     mine = [e for e in plan.timeline if e.applies_to(role)]
     future = [e for e in mine if e.dated and e.last_day and e.last_day >= today and e.kind not in NO_PUSH_KINDS]
     if not future:
-        last = max((e.last_day for e in mine if e.last_day), default=None)
+        last = max((e.last_day for e in mine if e.last_day and e.kind not in NO_PUSH_KINDS), default=None)
         when = f"（最后一个日期是 {last.year}年{last.month}月{last.day}日）" if last else ""
         newer = [p for p in _plans(ctx).values() if p.series_key == plan.series_key and p.year and plan.year
                  and p.year > plan.year and _has_future(p, today)]
@@ -143,7 +153,14 @@ def _subscribe(ctx: Context, plan: PlanInfo, role: str) -> str:
             nxt = max(newer, key=lambda p: p.year or 0)
             ctx.enter(FLOW, step="role", plan=nxt.id)
             return (f"{plan.label}的日期都已过去{when}。新年度的计划已经发布：\n" + _role_prompt(nxt))
+        if not plan.year:  # no year to compare with: a 「newer」 plan cannot be recognised
+            ctx.leave()
+            return (f"{plan.label}的通知没有写明可提醒的具体日期，也没有年度，暂时无法提醒；"
+                    "请以通知为准。")
         ctx.enter(FLOW, step="series", plan=plan.id, role=role)
+        if last is None:
+            return (f"{plan.label}的通知没有写明可提醒的具体日期（以通知和短信为准），暂时无法按日期提醒。\n"
+                    "新年度的通知发布后可以提醒您：回复「新年度通知发布后提醒我」；不需要请回复「退出」。")
         return (f"{plan.label}的申报日期都已过去{when}，现在订阅不会再收到提醒。\n"
                 "新年度的通知发布后可以提醒您：回复「新年度通知发布后提醒我」；不需要请回复「退出」。")
     n = r.subscribe(ctx.user, plan, role)

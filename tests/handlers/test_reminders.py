@@ -99,3 +99,18 @@ def test_past_plan_points_to_the_new_year_plan_when_it_is_out(tmp_path: Path) ->
     reply = _say(sv, "1")
     assert "都已过去" in reply and "已选择：2027年度" in reply
     assert "已订阅：2027年度" in _say(sv, "2")
+
+
+def test_real_plans_today_say_plainly_what_can_be_reminded(tmp_path: Path) -> None:
+    from bot.settings import KNOWLEDGE_DIR
+
+    sv = Services(Settings(data_dir=tmp_path / "data", plans_dir=KNOWLEDGE_DIR / "plans"))
+    sv.clock = lambda: dt.datetime(2026, 11, 25, 2)  # type: ignore[attr-defined]
+    menu = _say(sv, "提醒")
+    assert "2022年度临平区制造业专业工程师资格评审（日期已过）" in menu
+    number = next(line.split(".")[0] for line in menu.splitlines() if "矿山" in line)
+    _say(sv, number)
+    reply = _say(sv, "申报人")
+    assert "没有写明可提醒的具体日期" in reply and "新年度" not in reply  # no year: nothing to wait for
+    # 提醒 again inside the dialog starts over with the list, not with the last plan
+    assert "请选择" in _say(sv, "提醒")
