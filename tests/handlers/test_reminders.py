@@ -109,8 +109,9 @@ def test_real_plans_today_say_plainly_what_can_be_reminded(tmp_path: Path) -> No
     menu = _say(sv, "提醒")
     assert "2022年度临平区制造业专业工程师资格评审（日期已过）" in menu
     number = next(line.split(".")[0] for line in menu.splitlines() if "矿山" in line)
+    assert "已选择：浙江省矿山" in _say(sv, number)
+    # 提醒 again inside the dialog starts over with the list, not with the plan just chosen
+    assert "请选择" in _say(sv, "提醒")
     _say(sv, number)
     reply = _say(sv, "申报人")
     assert "没有写明可提醒的具体日期" in reply and "新年度" not in reply  # no year: nothing to wait for
-    # 提醒 again inside the dialog starts over with the list, not with the last plan
-    assert "请选择" in _say(sv, "提醒")
