@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from knowledge.citation import Clause
-from knowledge.timeline import TimelineEvent
+from knowledge.timeline import CalendarYearUnknown, TimelineEvent, is_workday
 
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -249,6 +249,11 @@ def to_yaml(proposals: list[Proposal], year: int | None) -> str:
     basis = f"年份按 {year} 年" if year else "未能确定通知年份，未写年份的日期已跳过；可用 --year 指定"
     head = (f"# 从通知中识别的日期（{basis}）。请逐条核对原文后粘贴到计划文件的 timeline: 下；\n"
             "# kind/audience 为自动猜测，请确认。\n")
+    if year and any(p.event.working_days for p in proposals):
+        try:
+            is_workday(dt.date(year, 1, 1))
+        except CalendarYearUnknown as e:
+            head += f"# 注意：{e}\n"
     body = yaml.safe_dump({"timeline": [p.as_dict() for p in proposals]}, allow_unicode=True,
                           sort_keys=False, width=1000)
     return head + body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,14 @@ def test_incidental_years_are_not_the_notice_year() -> None:
     _front, body = read_notice(NOTICES / "zhejiang-mining-blasting-senior.md")
     assert notice_year({}, body) is None
     assert extract(NOTICES / "zhejiang-mining-blasting-senior.md")[0] == []
+
+
+def test_proposals_warn_when_working_days_cannot_be_counted(tmp_path: Path) -> None:
+    from knowledge.timeline_extract import to_yaml
+
+    notice = tmp_path / "n.md"
+    notice.write_text("---\nid: n\nyear: 2099\n---\n## 一、公示\n公示期不少于五个工作日。\n", encoding="utf-8")
+    proposals, year = extract(notice)
+    assert proposals[0].event.working_days == 5
+    assert "2099 年不在节假日日历" in to_yaml(proposals, year)
+    assert "节假日日历" not in to_yaml(*extract(NOTICES / "linping-manufacturing-engineer-2022.md"))
