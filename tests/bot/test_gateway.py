@@ -4,8 +4,10 @@ real HTTP to uvicorn on a loopback port; customer-service messages land on the f
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -81,6 +83,7 @@ class Live:  # one running app ("worker"); `other` is a second worker on the sam
     codec: WebhookCodec
     http: httpx.Client
     other: str = ""
+    tag: str = "sqlite"
 
     def post(self, xml: str, encrypt: bool = False, compat: bool = False, timestamp: int | None = None,
              params: dict[str, str] | None = None) -> httpx.Response:
@@ -135,6 +138,29 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             registry.COMMANDS.remove(cmd)
         fake.stop()
         set_services(None)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "redis"])
+def workers(request: pytest.FixtureRequest, live: Live) -> Iterator[Live]:
+    """Two workers sharing one state store: the SQLite file, or Redis when TEST_REDIS_URL is set."""
+    if request.param == "sqlite":
+        yield live
+        return
+    url = os.environ.get("TEST_REDIS_URL") or pytest.skip("TEST_REDIS_URL not set")
+    prefix = f"test-gw-{uuid.uuid4().hex}:"
+    settings = live.settings.model_copy(update={"state_url": url, "redis_prefix": prefix})
+    try:
+        with serve_in_thread(create_app(settings), lifespan="off") as a, \
+                serve_in_thread(create_app(settings), lifespan="off") as b:
+            yield Live(a, settings, live.fake, live.codec, live.http, b, tag="redis")
+    finally:
+        import redis
+
+        r = redis.Redis.from_url(url)
+        keys = list(r.scan_iter(match=prefix + "*"))
+        if keys:
+            r.delete(*keys)
+        r.close()
 
 
 # --- verification and modes ------------------------------------------------------------------
@@ -245,10 +271,11 @@ def test_retry_while_running_waits_for_the_same_answer(live: Live) -> None:
     assert RUNS["gated:user-retry:等待 甲"] == 1
 
 
-def test_retry_on_another_worker_waits_for_the_first(live: Live) -> None:
+def test_retry_on_another_worker_waits_for_the_first(workers: Live) -> None:
     GATE.clear()
     STARTED.clear()
-    xml = text_xml("user-2workers", "等待 乙")
+    live, user = workers, f"user-2workers-{workers.tag}"
+    xml = text_xml(user, "等待 乙")
     retry = Live(live.other, live.settings, live.fake, live.codec, live.http)
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(live.reply, xml)
@@ -259,15 +286,16 @@ def test_retry_on_another_worker_waits_for_the_first(live: Live) -> None:
         answers = {first.result(), second.result()}
     assert answers <= {"放行：等待 乙", None}
     assert "放行：等待 乙" in answers or live.fake.wait_for(
-        lambda f: f.texts("user-2workers") == ["放行：等待 乙"], timeout=5)
-    assert RUNS["gated:user-2workers:等待 乙"] == 1
+        lambda f: f.texts(user) == ["放行：等待 乙"], timeout=5)
+    assert RUNS[f"gated:{user}:等待 乙"] == 1
 
 
-def test_late_answer_delivered_once_across_workers(live: Live) -> None:
+def test_late_answer_delivered_once_across_workers(workers: Live) -> None:
     # Worker A gives up at the budget (`success`); WeChat's retry reaches worker B while the
     # handler still runs; the answer must reach the user exactly once: B's passive reply
     # (preferred) or A's customer-service message, never both.
-    xml = text_xml("user-late2", "慢 两个进程")
+    live, user = workers, f"user-late2-{workers.tag}"
+    xml = text_xml(user, "慢 两个进程")
     retry = Live(live.other, live.settings, live.fake, live.codec, live.http)
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(live.reply, xml)
@@ -275,10 +303,10 @@ def test_late_answer_delivered_once_across_workers(live: Live) -> None:
         second = pool.submit(retry.reply, xml)
         assert first.result() is None
         passive = second.result()
-    live.fake.wait_for(lambda f: bool(f.texts("user-late2")), timeout=1.0)
-    delivered = [*([passive] if passive else []), *live.fake.texts("user-late2")]
+    live.fake.wait_for(lambda f: bool(f.texts(user)), timeout=1.0)
+    delivered = [*([passive] if passive else []), *live.fake.texts(user)]
     assert delivered == ["慢答：慢 两个进程"]
-    assert RUNS["slow:user-late2:慢 两个进程"] == 1
+    assert RUNS[f"slow:{user}:慢 两个进程"] == 1
 
 
 def test_slow_answer_goes_out_as_customer_service_message(live: Live) -> None:
@@ -292,11 +320,21 @@ def test_slow_answer_goes_out_as_customer_service_message(live: Live) -> None:
     assert RUNS["slow:user-slow:慢 问题"] == 1
 
 
-def test_concurrent_users_each_get_their_own_answer(live: Live) -> None:
-    users = [f"user-c{i}" for i in range(20)]
+def test_concurrent_users_each_get_their_own_answer(workers: Live) -> None:
+    # 20 users at once, each message sent to both workers (WeChat may retry on either).
+    users = [f"user-c{i}-{workers.tag}" for i in range(20)]
+    other = Live(workers.other, workers.settings, workers.fake, workers.codec, workers.http)
+
+    def both(u: str) -> set[str | None]:
+        xml = text_xml(u, f"回声 {u}")
+        with ThreadPoolExecutor(2) as pool:
+            return {f.result() for f in [pool.submit(workers.reply, xml), pool.submit(other.reply, xml)]}
+
     with ThreadPoolExecutor(20) as pool:
-        answers = list(pool.map(lambda u: live.reply(text_xml(u, f"回声 {u}")), users))
-    assert answers == [f"回声：{u}" for u in users]
+        answers = list(pool.map(both, users))
+    for u, got in zip(users, answers, strict=True):
+        assert got - {None} == {f"回声：{u}"}
+        assert RUNS[f"echo:{u}:回声 {u}"] == 1
 
 
 def test_handler_exception_is_a_polite_apology(live: Live) -> None:
