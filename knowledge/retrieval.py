@@ -250,7 +250,8 @@ class Retriever:
     def search(self, question: str, notices: list[str] | None = None, k: int = 8,
                mode: Mode = "hybrid", words: list[str] | None = None,
                plan_words: list[str] | None = None) -> list[Hit]:
-        """Fused candidates ranked by rank fusion plus how much of the question each one covers."""
+        """Hybrid: fused candidates ranked by rank fusion plus how much of the question each one
+        covers (words, clause name, asked-for figure). `dense` / `bm25`: that ranking alone (baselines)."""
         plan_words = plan_words or []
         chunks = self.index.chunks
         allowed = np.isin(self._notice_of, notices) if notices else np.ones(len(chunks), dtype=bool)
@@ -281,10 +282,13 @@ class Retriever:
         best = max(fused.values())
         cov = {i: self.coverage(words, i) for i in fused}
         wants = answer_type(question)
-        final = {i: fused[i] / best + COVERAGE_WEIGHT * cov[i] + LABEL_WEIGHT * self.coverage(words, i, label=True)
-                 + (ANSWER_TYPE_WEIGHT if wants and wants.search(self._compact[i]) else 0.0)
-                 - (0.2 if chunks[i].text.lstrip().startswith("|") else 0.0)  # a table is a poor answer
-                 for i in fused}
+        if mode == "hybrid":
+            final = {i: fused[i] / best + COVERAGE_WEIGHT * cov[i] + LABEL_WEIGHT * self.coverage(words, i, label=True)
+                     + (ANSWER_TYPE_WEIGHT if wants and wants.search(self._compact[i]) else 0.0)
+                     - (0.2 if chunks[i].text.lstrip().startswith("|") else 0.0)  # a table is a poor answer
+                     for i in fused}
+        else:  # the single-signal baselines rank by that signal alone
+            final = {i: fused[i] / best for i in fused}
         top = sorted(final, key=lambda i: -final[i])[:k]
         return [Hit(chunk=chunks[i], score=final[i], bm25=float(bm25_raw[i]), dense=dense_sim.get(i, 0.0),
                     coverage=cov[i]) for i in top]
