@@ -68,7 +68,7 @@ class Gateway:
         # Own pools: slow handlers must not starve the quick store calls (or vice versa).
         self._handler_pool = ThreadPoolExecutor(handler_threads, thread_name_prefix="handler")
         self._io_pool = ThreadPoolExecutor(8, thread_name_prefix="store-io")
-        self._running: dict[str, asyncio.Task[str | None]] = {}
+        self._running: dict[str, asyncio.Task[tuple[str | None, bool]]] = {}
         self._late: set[str] = set()
         # Build the API client now (imports wechatpy): not inside the first slow answer.
         _ = services.wechat
@@ -119,25 +119,27 @@ class Gateway:
         task.add_done_callback(lambda _t: self._running.pop(key, None))
         await asyncio.wait({task}, timeout=self.budget)
         if task.done():
-            return task.result()
+            return task.result()[0]
         # Too slow: answer `success` now, send the answer later (see _run).
         self._late.add(key)
         log.info("reply for %s not ready within %.1fs; will send it as a customer-service message",
                  msg.kind, self.budget)
         return None
 
-    async def _run(self, msg: Incoming, key: str) -> str | None:
+    async def _run(self, msg: Incoming, key: str) -> tuple[str | None, bool]:
+        """→ (reply, whether it came after the claimer had already answered `success`)."""
         reply = await asyncio.get_running_loop().run_in_executor(self._handler_pool, self._handle, msg)
         store = self.services.store
         await self._io(store.set_json, f"result:{key}", {"reply": reply}, self.RESULT_TTL_S)
-        if key in self._late:
+        late = key in self._late
+        if late:
             self._late.discard(key)
             # A retry polling on another worker still has WeChat's connection open: give it
             # a couple of poll intervals to claim the passive reply, which costs no quota.
             await asyncio.sleep(self.POLL_S * 3)
             if reply and await self._io(store.add, f"delivered:{key}", "cs", self.RESULT_TTL_S):
                 await self._io(self._send_later, msg.user, reply)
-        return reply
+        return reply, late
 
     def _handle(self, msg: Incoming) -> str | None:
         """Runs in a handler thread: dispatch, never raise, fit the reply into one message."""
@@ -167,7 +169,12 @@ class Gateway:
         store = self.services.store
         if task is not None:  # same process: no polling needed
             await asyncio.wait({task}, timeout=self.budget)
-            result = {"reply": task.result()} if task.done() else None
+            if not task.done():
+                return None
+            reply, late = task.result()
+            if not late:  # the claimer answered passively, nothing else will: no claim needed
+                return reply
+            result: dict[str, Any] | None = {"reply": reply}
         else:
             result = None
             while result is None and time.monotonic() < deadline:
