@@ -149,7 +149,9 @@ def single(hits: list[Hit], words: list[str], max_chars: int) -> str:
             continue
         adjacent = abs(nxt.chunk.order - top.chunk.order) == 1 or nxt.chunk.section == top.chunk.section
         neighbour = adjacent and len(_passage(top)) < 120 and nxt.coverage >= top.coverage * 0.8
-        as_good = nxt.coverage >= top.coverage and nxt.score >= top.score * 0.9
+        # A rule elsewhere in the notice that covers the question as fully (a signature line does not count).
+        sentence = bool(re.search(r"[。；;]", nxt.chunk.text))
+        as_good = sentence and nxt.coverage >= top.coverage and nxt.score >= top.score * 0.9
         if (neighbour or as_good) and len(_passage(top)) + len(_passage(nxt)) <= max_chars * 0.7:
             picked.append(nxt)
             break

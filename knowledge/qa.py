@@ -114,10 +114,15 @@ class QAService:
         else:
             match = detect_plans(q, r.plans)
         words = r.content_words(q, match.words)
-        matched_plans = [r.by_notice[n] for n in match.notices]
+        # Contacts are offered only for a plan the question named, not one guessed from «高工» alone.
+        named = bool({"series", "region", "plan"} & set(match.facets))
+        matched_plans = [r.by_notice[n] for n in match.notices] if named else []
+        outside = r.out_of_scope(q, None)
+        if outside:
+            return Answer(compose.abstain(q, r.plans, [], outside), kind="abstain")
         if not words:
-            if matched_plans:
-                names = "、".join(f"《{p.title}》" for p in matched_plans[:3])
+            if match.notices:
+                names = "、".join(f"《{r.by_notice[n].title}》" for n in match.notices[:3])
                 return Answer(f"您想了解{names}的哪方面？例如申报时间、申报条件、材料要求或联系方式。",
                               kind="clarify")
             return Answer(compose.abstain(q, r.plans, []), kind="abstain")

@@ -231,9 +231,10 @@ class Retriever:
         return got / total if total else 0.0
 
     def out_of_scope(self, question: str, passage: Chunk | None) -> str | None:
-        """A title series or place the notices do not cover, named in the question but not in the passage."""
+        """A title series or place the notices do not cover, named in the question but not in the
+        passage (or, without a passage, nowhere in the notices)."""
         q = clean(question)
-        text = compact(passage.index_text) if passage else ""
+        text = compact(passage.index_text) if passage else self._corpus
         for kind in ("other_series", "other_places"):
             for w in SCOPE.get(kind, []):
                 if w in q and w not in text:
