@@ -178,7 +178,8 @@ def run_once(handler: str, messages: int, concurrency: int, copies: int, state_u
         "handler_runs": runs,
         # time inside the handler (wall, in its thread): what the gateway cannot make faster
         "handler_mean_ms": round(1000 * handler_s / max(runs, 1), 1),
-        "handler_busy_share": round(handler_s / wall, 2),
+        "handler_busy_share": round(handler_s / wall, 2),  # mean handlers running at once
+        "handler_share_of_p50": round(1000 * handler_s / max(runs, 1) / max(statistics.median(lat_ms), 1e-9), 2),
         "handler_runs_equal_messages": runs == messages,
         "messages_with_passive_answer": answered,
         "http_errors": errors,
@@ -229,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(result)
     report = {
         "benchmark": "gateway_load",
-        "command": "python -m benchmarks.gateway_load " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(["python -m benchmarks.gateway_load", *(argv if argv is not None else sys.argv[1:])]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "targets": {**TARGETS, "handler_runs": "== distinct messages"},
         "runs": runs,
