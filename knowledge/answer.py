@@ -131,6 +131,20 @@ def select(text: str, words: list[str], budget: int, prefer_figures: bool = Fals
     return out if len(keep) == len(sentences) else out + "…"
 
 
+def _sections(sections: list[str]) -> str:
+    """«A › B › (1) x» and «A › B › (2) y» → «A › B › (1) x；(2) y»."""
+    sections = list(dict.fromkeys(sections))
+    if len(sections) == 1:
+        return sections[0]
+    split = [sec.split(" › ") for sec in sections]
+    common = 0
+    while all(len(p) > common + 1 for p in split) and len({p[common] for p in split}) == 1:
+        common += 1
+    head = " › ".join(split[0][:common])
+    tails = "；".join(" › ".join(p[common:]) for p in split)
+    return f"{head} › {tails}" if head else tails
+
+
 def _numbers(text: str) -> set[str]:
     """The figures a passage states («近三年» → 3, «一式两份» → 2), without its item number."""
     text = _ITEM_MARK.sub("", compact(text))
@@ -156,10 +170,11 @@ def single(hits: list[Hit], words: list[str], max_chars: int) -> str:
             picked.append(nxt)
             break
     picked.sort(key=lambda h: h.chunk.order)
-    sections = list(dict.fromkeys(h.chunk.section.strip() for h in picked))
-    cite = f"{CITE_PREFIX}《{top.chunk.title}》" + "；".join(sections)
+    cite = f"{CITE_PREFIX}《{top.chunk.title}》" + _sections([h.chunk.section.strip() for h in picked])
     budget = max_chars - len(cite) - 1
     parts = [_passage(h) for h in picked]
+    if len(picked) == 2 and picked[0].chunk.context and picked[0].chunk.context == picked[1].chunk.context:
+        parts[1] = picked[1].chunk.text.strip()  # two items of one list: its lead-in once
     body = "\n".join(parts)
     if len(body) > budget:
         body = "\n".join(select(p, words, budget // len(parts)) for p in parts)
