@@ -162,7 +162,10 @@ def single(hits: list[Hit], words: list[str], max_chars: int) -> str:
         if nxt.chunk.notice != top.chunk.notice or nxt.chunk.text.lstrip().startswith("|"):
             continue
         adjacent = abs(nxt.chunk.order - top.chunk.order) == 1 or nxt.chunk.section == top.chunk.section
-        neighbour = adjacent and len(_passage(top)) < 120 and nxt.coverage >= top.coverage * 0.8
+        # Short sibling clauses (two deadlines of one timetable) read best together.
+        siblings = nxt.chunk.section.split(" › ")[:-1] == top.chunk.section.split(" › ")[:-1]
+        neighbour = (adjacent and siblings and len(_passage(top)) < 120 and len(_passage(nxt)) < 200
+                     and nxt.coverage > 0)
         # A rule elsewhere in the notice that covers the question as fully (a signature line does not count).
         sentence = bool(re.search(r"[。；;]", nxt.chunk.text))
         as_good = sentence and nxt.coverage >= top.coverage and nxt.score >= top.score * 0.9
