@@ -21,6 +21,7 @@ SEP = " › "
 MAX_CHARS = 320  # a paragraph longer than this is split into sentence windows
 WINDOW_CHARS = 220
 MIN_CHARS = 6  # «各有关单位：» and similar carry nothing
+EMBED_CHARS = 160  # the dense side sees at most this much of a passage (cost grows with length)
 
 _NUM = "一二三四五六七八九十"
 _HEADINGS: list[tuple[int, re.Pattern[str]]] = [
@@ -54,8 +55,11 @@ class Chunk:
     @property
     def embed_text(self) -> str:
         """What the dense model sees: the nearest clause names and the passage (kept short: speed)."""
-        tail = SEP.join(self.section.split(SEP)[-2:])
-        return f"{tail}：{self.text}" if tail else self.text
+        flat = self.text.replace(" ", "")
+        labels = [lb for lb in self.section.split(SEP)[-2:] if lb and lb.rstrip("…").replace(" ", "") not in flat]
+        head = SEP.join(labels)
+        text = f"{head}：{self.text}" if head else self.text
+        return text[:EMBED_CHARS]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
