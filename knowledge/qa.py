@@ -16,7 +16,8 @@ from bot import metrics
 from knowledge import answer as compose
 from knowledge import index as kindex
 from knowledge.answer import Answer, Source
-from knowledge.retrieval import Hit, Mode, PlanMatch, Retriever, detect_plans
+from knowledge.retrieval import Hit, Mode, PlanMatch, Retriever, answer_type, detect_plans
+from knowledge.text import compact
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -147,7 +148,14 @@ class QAService:
             groups = self._alternatives(hits)
             if len(groups) > 1 and compose.differing(groups, words):
                 return compose.per_plan(groups, words, max_chars)
-        return compose.single(hits, words, max_chars)
+        text = compose.single(hits, words, max_chars)
+        wants = answer_type(q)
+        if wants and not wants.search(compact(text)):
+            # Asked for a figure the notices do not state: say so rather than let the quote imply one.
+            note = "收录的通知没有写明这个数字，相关规定原文如下：\n"
+            text = note + (text if len(note) + len(text) <= max_chars else compose.single(
+                hits, words, max_chars - len(note)))
+        return text
 
     def _alternatives(self, hits: list[Hit]) -> list[tuple]:
         """The best passage of each plan that answers nearly as well as the top one."""

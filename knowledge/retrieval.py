@@ -34,7 +34,8 @@ ANSWER_TYPE_WEIGHT = 0.3  # + this when the passage holds the kind of value aske
 OOV_IDF = 3.0  # weight of a word no notice uses, when judging whether a question is on topic
 
 # «几年», «多少分», «几号» ask for a number with a unit: passages stating one answer better.
-_ASKS = re.compile(r"(?:多少|几)个?(学分|学时|年|分|项|份|字|日|号|天|月|篇|个|人|名|次|元)")
+_ASKS = re.compile(r"(?:多少|几)个?(学分|学时|年|分|项|份|字|日|号|天|月|篇|个|人|名|次|元|钱)"
+                   r"|(?:多少|几)[\u4e00-\u9fff]{1,6}?(学分|学时)")
 _DATES = re.compile(r"截止|哪天|什么时候|何时|几月|日期|时间")
 _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
 
@@ -144,7 +145,8 @@ def answer_type(question: str) -> re.Pattern[str] | None:
     q = clean(question)
     m = _ASKS.search(q)
     if m:
-        unit = {"号": "日", "天": "日"}.get(m.group(1), m.group(1))
+        asked = m.group(1) or m.group(2)
+        unit = {"号": "日", "天": "日", "钱": "元"}.get(asked, asked)
         return re.compile(_NUMERAL + re.escape(unit))
     if _DATES.search(q):
         return re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日")

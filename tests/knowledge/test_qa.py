@@ -125,3 +125,11 @@ def test_odd_input_gets_a_plain_reply(qa_service: QAService, text: str, hint: st
 
 def test_none_is_not_an_error(qa_service: QAService) -> None:
     assert "请直接输入" in qa_service.answer(None).text  # type: ignore[arg-type]
+
+
+def test_asked_figure_that_no_notice_states_is_flagged(qa_service: QAService) -> None:
+    ans = qa_service.answer("临平制造业的评审费多少钱")
+    assert ans.answered
+    assert ans.text.startswith("收录的通知没有写明这个数字")
+    assert "元" not in ans.text  # no invented amount
+    assert "12333" in ans.text  # what the notice does say: how to pay
