@@ -86,6 +86,11 @@ def _label(text: str, limit: int = 24) -> str:
     m = _LABEL_END.search(text)
     head = text[: m.start()] if m else text
     head = head.strip()
+    opened = max(head.rfind("（"), head.rfind("("))
+    if opened > 0 and opened > max(head.rfind("）"), head.rfind(")")):
+        head = head[:opened].strip()  # «…评价系统（网址» → «…评价系统»
+    if len(head) > limit:  # an aside in brackets is the first thing to go
+        head = re.sub(r"[（(][^（）()]*[）)]$", "", head).strip() or head
     return head if len(head) <= limit else head[:limit] + "…"
 
 
@@ -211,7 +216,8 @@ def chunk_notice(notice: Notice) -> list[Chunk]:
         stack.append((level, label, text))
         body_part = text.strip()
         # A heading line («二、时间安排», «（一）上传证件照。») only names the clause.
-        longer = len(re.sub(r"[\s。：:]", "", body_part)) > len(re.sub(r"[\s。：:…]", "", label)) + 2
+        whole = _LABEL_END.split(text, maxsplit=1)[0]  # the clause name before any shortening
+        longer = len(re.sub(r"[\s。：:]", "", body_part)) > len(re.sub(r"[\s。：:]", "", whole)) + 2
         sentence = kind == "para" and len(label) >= 10 and body_part.endswith(("。", "；", ";"))
         if longer or sentence:
             context = parent_text if parent_text.endswith(("：", ":")) and len(parent_text) <= 200 else ""
