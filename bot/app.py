@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Warm the knowledge base before accepting traffic so the first question is fast.
         import asyncio
 
-        await asyncio.to_thread(lambda: services.qa)
+        # One throw-away question loads jieba's dictionary and the embedding engine's pages.
+        await asyncio.to_thread(lambda: services.qa.answer("网上申报的时间安排"))
         app.state.ready = True
         log.info("ready (env=%s)", services.settings.app_env)
         sched = await asyncio.to_thread(_start_scheduler, services)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +74,14 @@ class Settings(BaseSettings):
 
     # --- admin -------------------------------------------------------------------------
     admin_token: str = Field("", description="token for /admin and HR endpoints; empty = admin disabled")
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _aes_key_shape(cls, v: str) -> str:
+        # Checked at start-up: a mistyped key would otherwise surface as a 500 on the first message.
+        if v and not re.fullmatch(r"[A-Za-z0-9]{43}", v):
+            raise ValueError("WECHAT_AES_KEY must be the 43-character EncodingAESKey (letters and digits)")
+        return v
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

@@ -32,3 +32,9 @@ def test_production_starts_with_real_secrets(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("WECHAT_AES_KEY", "Z" * 43)
     s = Settings(_env_file=None)
     assert not s.is_dev
+
+
+def test_malformed_aes_key_is_refused_at_startup(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WECHAT_AES_KEY", "too-short")
+    with pytest.raises(ValidationError, match="43-character"):
+        Settings(_env_file=None)
