@@ -217,7 +217,8 @@ def load_notice(path: Path | str, overrides: dict[str, Any] | None = None) -> No
     if len(re.sub(r"\s+", "", body)) < 20:
         raise IngestError(f"无法读取 {path.name}：没有可用的正文（文件是空的，或是扫描图片）")
     guessed = infer_meta(body, path.name)
-    merged = {**guessed, **{k: v for k, v in (meta or {}).items() if v not in (None, "")}}
+    # Front matter wins, even a deliberate `year: null`; guesses only fill keys it does not have.
+    merged = {**guessed, **(meta or {})}
     for k, v in (overrides or {}).items():
         if v not in (None, ""):
             merged[k] = v

@@ -123,3 +123,9 @@ def test_save_writes_normalised_markdown_that_reads_back(tmp_path: Path) -> None
     again = load_notice(target)
     assert again.meta["year"] == 2023 and again.meta["region"] == "余杭区"
     assert "1. 网上个人申报" in again.body
+
+
+def test_front_matter_null_is_not_replaced_by_a_guess() -> None:
+    # The mining notice states no plan year; «2021 年» in its body is about continuing education.
+    n = load_notice(KNOWLEDGE_DIR / "notices" / "zhejiang-mining-blasting-senior.md")
+    assert n.meta["year"] is None
