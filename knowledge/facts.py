@@ -196,17 +196,31 @@ def cn_number(text: str) -> float | None:
 _NUM = r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)"
 
 NO_WORDS = ("否", "不是", "没有", "无", "不", "没", "非", "不对", "no", "n", "false", "0", "都没有", "均无",
-            "一个都没有", "不属于", "不符合", "不能", "没有的")
-YES_WORDS = ("是", "是的", "有", "对", "对的", "yes", "y", "true", "1", "属于", "符合", "能", "可以", "嗯", "有的")
+            "一个都没有", "不属于", "不符合", "不能", "没有的", "不对口", "不相关", "不相近", "不一致")
+YES_WORDS = ("是", "是的", "有", "对", "对的", "yes", "y", "true", "1", "属于", "符合", "能", "可以", "嗯", "有的",
+             "嗯嗯", "对口", "相关", "相近", "一致", "算是", "当然")
+
+# Hedges people wrap answers in (「大概四年半吧」「差不多50分」「对口啊」); stripped before parsing.
+_HEDGE_HEAD = re.compile(r"^(?:大概|大约|约莫|约|差不多|估计|应该是|应该|可能是|可能|好像是|好像|大致|基本上)")
+_HEDGE_TAIL = re.compile(r"(?:左右|上下|的样子|吧|啊|呢|呀|嘛|哈|哦|喔|了)+$")
+
+
+def strip_hedges(text: Any) -> str:
+    """「大概四年半吧。」 → 「四年半」; non-text values pass through unchanged by the callers."""
+    t = _norm(text).strip("。.!！~～,，")
+    for _ in range(2):  # 「大概……左右吧」 has a hedge on both ends, sometimes two
+        t = _HEDGE_HEAD.sub("", t)
+        t = _HEDGE_TAIL.sub("", t).strip("。.!！~～,，")
+    return t
 
 
 def parse_bool(text: Any) -> bool:
     if isinstance(text, bool):
         return text
-    t = _norm(text).lower().rstrip("。.!！啊呀吧")
-    if t in NO_WORDS or re.match(r"^(不是|没有|不属于|不符合|否)", t):
+    t = strip_hedges(text).lower()
+    if t in NO_WORDS or re.match(r"^(不|没有|否)", t):  # 「不太对口」「不相关」「没有的」
         return False
-    if t in YES_WORDS or re.match(r"^(是|有|属于|符合)", t):
+    if t in YES_WORDS or re.match(r"^(是|有|属于|符合|对口|相关|相近|一致)", t):
         return True
     raise FactError(f"请回答「是」或「否」（没听懂「{_norm(text)}」）")
 
@@ -310,7 +324,7 @@ def parse_years(text: Any) -> float:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        t = _norm(text).replace(" ", "").rstrip("。.")
+        t = strip_hedges(text).replace(" ", "")
         t = re.sub(r"^(大概|大约|约|共|一共|差不多|有)", "", t)
         t = re.sub(r"(多|左右|以上)$", "", t)
         m = re.fullmatch(_NUM + r"(?:(?:年|周年)(半)?(?:(?:零)?" + _NUM + r"个?月)?)?", t)
@@ -338,7 +352,7 @@ def parse_number(text: Any, unit: str = "") -> float:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        t = _norm(text).replace(" ", "").rstrip("。.")
+        t = strip_hedges(text).replace(" ", "")
         t = re.sub(r"^(大概|大约|约|共|一共|合计|有)", "", t)
         t = re.sub(r"(学分|分|个|项|学时|左右|多)+$", "", t)
         if t in NO_WORDS:
@@ -405,11 +419,39 @@ def parse_text(text: Any) -> str:
     return t
 
 
+def _is_years(text: str) -> bool:
+    try:
+        parse_years(text)
+    except FactError:
+        return False
+    return True
+
+
+def parse_specialty(text: Any) -> str:
+    """The specialty is a field of work: an education word, a date, a number or a yes/no is
+    an answer to another question (「本科」 typed at the 专业 question), so it is refused."""
+    t = parse_text(text)
+    bare = strip_hedges(t)
+    wrong = ""
+    if len(bare) <= 6 and any(word in bare for word, _ in _EDU_WORDS) and not re.search(r"工程|技术|制造|设计", bare):
+        wrong = "学历"
+    elif re.fullmatch(r"[\d.年月日/\-]+|(?:\d{2}|\d{4})年\d{1,2}月(?:份)?", bare):
+        wrong = "日期或数字"
+    elif bare.lower() in NO_WORDS or bare.lower() in YES_WORDS:
+        wrong = "是／否"
+    elif cn_number(re.sub(r"(年|学分|分|个|项)$", "", bare)) is not None or _is_years(bare):
+        wrong = "数字"
+    if wrong:
+        raise FactError(f"「{t}」像是{wrong}，这里问的是您从事的工程技术专业")
+    return t
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "education": parse_education,
     "current_title": parse_title,
     "skill_level": parse_skill_level,
     "employer_type": parse_employer_type,
+    "specialty": parse_specialty,
 }
 _BY_TYPE: dict[str, Callable[[Any], Any]] = {
     "bool": parse_bool,
@@ -427,17 +469,38 @@ def parse_fact(name: str, value: Any) -> Any:
     spec = FACTS.get(name)
     if spec is None:
         raise FactError(f"未知的条件项「{name}」")
+    if isinstance(value, str) and spec.type not in ("text", "list"):
+        value = strip_hedges(value) or value
     if name == "related_work_years":
         return parse_years(value)
     parser = _PARSERS.get(name) or _BY_TYPE[spec.type]
     result = parser(value)
     if name == "exceptional_achievements" and not 0 <= result <= 4:
         raise FactError("破格条件共 4 项，请回答 0 到 4 之间的数字")
+    if spec.type == "date":
+        check_date(name, result)
     return result
 
 
-def validate_facts(raw: dict[str, Any]) -> dict[str, Any]:
-    """Clean a facts object. Unknown keys and bad values → one FactError listing them all."""
+# Dates that must lie before the plan's cut-off: years are counted from them to `as_of`.
+BEFORE_AS_OF = ("graduation_date", "title_since", "skill_since")
+
+
+def check_date(name: str, value: dt.date, as_of: dt.date | None = None, today: dt.date | None = None) -> None:
+    """A past event's date cannot be in the future, nor after the cut-off it is counted to."""
+    label = FACTS[name].label
+    today = today or dt.date.today()
+    if value > today:
+        raise FactError(f"{label}「{value.year}年{value.month}月」晚于今天，请回答已经发生的日期，"
+                        f"例如「{FACTS[name].example}」")
+    if as_of is not None and name in BEFORE_AS_OF and value > as_of:
+        raise FactError(f"{label}「{value.year}年{value.month}月」晚于本计划的年限截止日 "
+                        f"{as_of.year}年{as_of.month}月{as_of.day}日，本计划不能计算；请检查日期，例如「{FACTS[name].example}」")
+
+
+def validate_facts(raw: dict[str, Any], as_of: dt.date | None = None) -> dict[str, Any]:
+    """Clean a facts object. Unknown keys and bad values → one FactError listing them all.
+    With `as_of` (a plan's stated cut-off), dates that must precede it are checked too."""
     if not isinstance(raw, dict):
         raise FactError("facts 应为一个 JSON 对象")
     out: dict[str, Any] = {}
@@ -450,6 +513,8 @@ def validate_facts(raw: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             out[key] = parse_fact(key, value)
+            if as_of is not None and isinstance(out[key], dt.date):
+                check_date(key, out[key], as_of)
         except FactError as exc:
             errors.append(f"{key}（{FACTS[key].label}）: {exc}")
     if errors:

@@ -89,6 +89,9 @@ class Route(_Strict):
     # False when the notice does not state every condition of the route: then the
     # engine never says "eligible", only "the stated conditions are met".
     conditions_complete: bool = True
+    # Who the route is for, when that rests on facts the notice gives no condition for
+    # (「从机关调出的人员」): such a route is never reported as met on the other answers.
+    applies_to: str | None = None
     materials: list[Material] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
 
@@ -107,6 +110,9 @@ class Plan(_Strict):
     level: Literal["工程师", "高级工程师"]
     year: int | None = None
     notice: str  # source notice id (knowledge/notices/<id>.md)
+    # The notice's own title, for citations; filled from the notice's front matter at load
+    # time when the plan file does not give it.
+    notice_title: str | None = None
     as_of: dt.date | None = None  # years are counted to this day
     as_of_clause: Clause | None = None
     other_conditions_doc: str | None = None  # where the conditions the notice omits are
@@ -182,6 +188,12 @@ class Plan(_Strict):
                 return r
         raise KeyError(f"plan {self.id} has no route {route_id!r} (routes: {[r.id for r in self.routes]})")
 
+    def cite(self, clause: Clause) -> str:
+        """《notice title》heading path — the title a reader can find, not the internal id."""
+        if clause.notice == self.notice and self.notice_title:
+            return f"《{self.notice_title}》{clause.path}"
+        return clause.cite()
+
     def param(self, name: str) -> Any:
         return self.parameters[name].value
 
@@ -224,11 +236,28 @@ def load_plan_file(path: Path) -> Plan:
     return plan
 
 
-def load_plans(plans_dir: str | Path) -> dict[str, Plan]:
-    """Every plan in the directory, by id. Raises PlanError naming the bad file."""
+def _notice_title(notices_dir: Path, notice_id: str) -> str | None:
+    from knowledge.frontmatter import parse
+
+    path = notices_dir / f"{notice_id}.md"
+    try:
+        meta, _ = parse(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        log.warning("plan notice %s: no readable front matter at %s; citing by id", notice_id, path)
+        return None
+    title = meta.get("title")
+    return str(title) if title else None
+
+
+def load_plans(plans_dir: str | Path, notices_dir: str | Path | None = None) -> dict[str, Plan]:
+    """Every plan in the directory, by id. Raises PlanError naming the bad file.
+    Notice titles come from `notices_dir` (default: the `notices` folder beside the plans)."""
     plans: dict[str, Plan] = {}
+    notices = Path(notices_dir) if notices_dir else Path(plans_dir).parent / "notices"
     for path in sorted(Path(plans_dir).glob("*.yaml")):
         plan = load_plan_file(path)
+        if not plan.notice_title:
+            plan = plan.model_copy(update={"notice_title": _notice_title(notices, plan.notice)})
         plans[plan.id] = plan
     log.debug("loaded %s plans from %s", len(plans), plans_dir)
     return plans

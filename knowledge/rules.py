@@ -38,6 +38,7 @@ class Outcome:
     message: str
     needs: list[str] = field(default_factory=list)  # facts that would settle / change it
     assumed: bool = False
+    inconsistent: str | None = None  # answers that contradict each other, said plainly
 
 
 @dataclass
@@ -320,26 +321,36 @@ def _work_years(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     if need is None:
         return Outcome("fail", _msg(rule, "fail", f"您的学历为{_edu_label(group or '')}，本申报方式未对该学历规定工作年限要求"))
     years = env.get("related_work_years")
+    grad = env.get("graduation_date")
+    # 「本科毕业后从事本专业工作满 5 年」: the years count from graduation, so the date is
+    # asked before the years and bounds them.
+    from_grad = bool(p.get("since_graduation"))
     if years is None:
+        needs = ["graduation_date", "related_work_years"] if from_grad and grad is None else ["related_work_years"]
         return Outcome("unknown", f"尚不清楚您毕业后从事本专业或相近专业工作的年限（{_edu_label(group or '')}要求 {fmt(need)} 年以上）",
-                       ["related_work_years"])
-    counted, note = float(years), ""
+                       needs)
+    counted, note, clash = float(years), "", None
     reading = (p.get("read_as") or {}).get(group or "")
     if reading:
         note = f"（{reading}）"
-    grad = env.get("graduation_date")
-    if p.get("since_graduation") and grad is not None:
+    if from_grad and grad is not None:
         y, m = served(grad, env.as_of)
         after = y + m / 12
         if after < counted:
+            clash = (f"您说毕业后从事本专业工作 {fmt(counted)} 年，但 {grad.year}年{grad.month}月毕业到 "
+                     f"{cn_date(env.as_of)} 只有 {ym(y, m)}；毕业前的工作不计入，按 {ym(y, m)} 计算")
             counted = round(after, 2)
-            note += f"（只算毕业后：{grad.year}年{grad.month}月毕业，到截止日为 {ym(y, m)}）"
     if counted >= float(need):
-        return Outcome("pass", _msg(rule, "pass", f"本专业或相近专业工作 {fmt(counted)} 年{note}，满 {fmt(need)} 年",
-                                    years=fmt(counted), need=fmt(need)))
-    return Outcome("fail", _msg(rule, "fail",
-                                f"{_edu_label(group or '')}要求毕业后从事本专业或相近专业工作 {fmt(need)} 年以上，您为 {fmt(counted)} 年{note}",
-                                years=fmt(counted), need=fmt(need)), ["related_work_years"])
+        text = _msg(rule, "pass", f"本专业或相近专业工作 {fmt(counted)} 年{note}，满 {fmt(need)} 年",
+                    years=fmt(counted), need=fmt(need))
+        if from_grad and grad is None:
+            # Passing on the stated years alone: say so, and keep asking the date.
+            return Outcome("pass", text + "（尚未核对毕业时间：只算毕业后的年限）", ["graduation_date"], assumed=True)
+        return Outcome("pass", text + (f"。注意：{clash}" if clash else ""), inconsistent=clash)
+    text = _msg(rule, "fail",
+                f"{_edu_label(group or '')}要求毕业后从事本专业或相近专业工作 {fmt(need)} 年以上，您为 {fmt(counted)} 年{note}",
+                years=fmt(counted), need=fmt(need))
+    return Outcome("fail", text + (f"。注意：{clash}" if clash else ""), ["related_work_years"], inconsistent=clash)
 
 
 @check("skill_years", required=("levels", "years"))
@@ -459,13 +470,15 @@ def _eval_rule(env: Env, rule: Rule) -> Outcome:
     return out
 
 
-def _item(rule: Rule, out: Outcome) -> dict[str, Any]:
+def _item(plan: Plan, rule: Rule, out: Outcome) -> dict[str, Any]:
     d: dict[str, Any] = {
         "rule": rule.id, "title": rule.title, "message": out.message,
-        "clause": rule.clause.model_dump(), "cite": rule.clause.cite(),
+        "clause": rule.clause.model_dump(), "cite": plan.cite(rule.clause),
     }
     if out.assumed:
         d["assumed"] = True
+    if out.inconsistent:
+        d["inconsistent"] = out.inconsistent
     if out.needs:
         d["needs"] = out.needs
     return d
@@ -478,7 +491,7 @@ def _order(facts: set[str]) -> list[str]:
 def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
              what_if: bool = True) -> dict[str, Any]:
     """Evaluate every route of the plan. `facts` may be raw JSON (validated here)."""
-    facts = validate_facts(facts)
+    facts = validate_facts(facts, plan.as_of)
     cutoff = plan.as_of or as_of or dt.date.today()
     env = Env(plan, facts, cutoff)
     cache: dict[str, Outcome] = {}
@@ -516,13 +529,13 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
                     needs.update(o.needs)
                 if group == "pass":
                     if o.status == "pass":
-                        passed.append(_item(r, o))
+                        passed.append(_item(plan, r, o))
                 elif group == "fail":
-                    failed.append(_item(r, o))
+                    failed.append(_item(plan, r, o))
                     fail_needs.append(set(o.needs))
                 else:
                     # Undecided any_of: a failed alternative is reported with the open ones.
-                    (passed if o.status == "pass" else unknown).append(_item(r, o))
+                    (passed if o.status == "pass" else unknown).append(_item(plan, r, o))
                     if o.status == "unknown":
                         needs.update(o.needs)
                     if o.status == "fail":
@@ -538,11 +551,15 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
         elif len(fail_needs) == 1 and fail_needs[0] - facts.keys():
             # A single failure that an answer not yet given could lift (e.g. 注册证书 for 学历).
             missing |= needs | (fail_needs[0] - facts.keys())
+        # A route for a group the answers never establish (机关调出, 转评) is not "met" on
+        # the shared conditions alone.
+        unestablished = bool(route.applies_to) and not route.rules
         routes[route.id] = {
             "title": route.title,
             "eligible": eligible,
             "conditions_complete": route.conditions_complete,
-            "stated_conditions_met": not failed and not unknown,
+            "applies_to": route.applies_to,
+            "stated_conditions_met": not failed and not unknown and not unestablished,
             "platform_choice": route.platform_choice,
             "failed": failed, "unknown": unknown, "passed": passed,
             "notes": [n.text + (f"〔{_path(n.clause)}〕" if n.clause else "") for n in route.notes],
@@ -558,7 +575,7 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
                            f"其余条件见{plan.other_conditions_doc}。")
     for n in plan.notes:
         notes.append(n.text + (f"〔{_path(n.clause)}〕" if n.clause else ""))
-    materials = {rid: [{"text": m.text, "cite": m.clause.cite()} for m in plan.materials(rid)]
+    materials = {rid: [{"text": m.text, "cite": plan.cite(m.clause)} for m in plan.materials(rid)]
                  for rid in [*eligible_routes, *met_incomplete]}
     result: dict[str, Any] = {
         "plan": plan.id,
@@ -598,17 +615,22 @@ def _what_if(plan: Plan, facts: dict[str, Any], cutoff: dt.date, now: dict[str, 
             if rid not in found and (r["eligible"] is True or (r["stated_conditions_met"] and not r["conditions_complete"])):
                 year = (plan.year + k) if plan.year else cutoff.year + k
                 title = plan.route(rid).title
+                later_day = cn_date(_add_years(cutoff, k))
+                # No notice for later years exists: phrase it as the assumption it is.
                 found[rid] = {
                     "year": year,
                     "as_of": _add_years(cutoff, k).isoformat(),
-                    "message": f"按现有条件，{year} 年度可走{title}" if r["eligible"] is True
-                    else f"按现有条件，{year} 年度可满足{title}在本通知写明的条件（其余条件另见评价条件）",
+                    "message": f"若以后年度沿用本通知的条件、年限计算到 {later_day}，可走{title}（假设，以当年通知为准）"
+                    if r["eligible"] is True
+                    else f"若以后年度沿用本通知写明的条件、年限计算到 {later_day}，{title}可满足其中写明的条件"
+                         f"（假设，以当年通知为准）",
                 }
     if not found:
         return None
     return {
-        "assumption": "假设您继续从事本专业工作、职称聘任和技能等级保持不变，年限每年随截止日期增加；"
-                      "学历、学分、考核等其他情况不变（实际以当年通知为准）。",
+        "assumption": "这是假设：本通知只适用于本年度，以后年度的条件以当年通知为准；这里假设条件不变、"
+                      "您继续从事本专业工作、职称聘任和技能等级保持不变，年限每年随截止日期增加，"
+                      "学历、学分、考核等其他情况不变。",
         "routes": found,
         "messages": [v["message"] for v in found.values()],
     }
@@ -624,6 +646,18 @@ def _short_cite(item: dict[str, Any]) -> str:
     return item["clause"]["path"].replace(" › ", " ")
 
 
+def _stated_line(route: dict[str, Any], general: set[str]) -> str:
+    """「· 自评分申报：✔自评分 80 分以上 ✘…」, or who the route is for when nothing is stated."""
+    own = [(sign, f) for sign, key in (("✘", "failed"), ("？", "unknown"), ("✔", "passed"))
+           for f in route[key] if f["rule"] not in general]
+    mark = {True: "✅", False: "❌", None: "☑️" if route["stated_conditions_met"] else "❓"}[route["eligible"]]
+    if route.get("applies_to") and not own:
+        return f"· {route['title']}：仅适用于{route['applies_to']}，本通知未写明其条件"
+    if not own:
+        return f"{mark} {route['title']}：除共同条件外本通知未写明其条件"
+    return f"{mark} {route['title']}：" + "，".join(f"{sign}{f['title']}" for sign, f in own)
+
+
 def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, materials: bool = True) -> str:
     """The result for a person: summary first, then failed rules with clauses, then materials."""
     head = f"【{plan.title}】"
@@ -635,14 +669,31 @@ def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, mate
     met = [routes[r]["title"] for r in result["stated_conditions_met_routes"]]
     undecided = [r["title"] for r in routes.values() if r["eligible"] is None and not r["stated_conditions_met"]]
     no = [r["title"] for r in routes.values() if r["eligible"] is False]
-    if ok:
-        lines.append("✅ 可以申报：" + "、".join(ok))
-    if met:
-        lines.append("☑️ 通知写明的条件已符合：" + "、".join(met))
-    if undecided:
-        lines.append("❓ 待确认：" + "、".join(undecided))
-    if no:
-        lines.append("❌ 暂不符合：" + "、".join(no))
+    partial = [r for r in routes.values() if not r["conditions_complete"]]
+    if partial and plan.other_conditions_doc and not detail:
+        # Few stated conditions: each route with the ones the notice states, never a bare 「符合」.
+        ok_full = [r["title"] for r in routes.values() if r["conditions_complete"] and r["eligible"] is True]
+        no_full = [r["title"] for r in routes.values() if r["conditions_complete"] and r["eligible"] is False]
+        if ok_full:
+            lines.append("✅ 可以申报：" + "、".join(ok_full))
+        if no_full:
+            lines.append("❌ 暂不符合：" + "、".join(no_full))
+        lines.append(f"本通知只写明了以下条件，完整条件见{plan.other_conditions_doc}：")
+        first = next(iter(routes.values()))
+        shared = [f"{sign}{f['title']}" for sign, key in (("✘", "failed"), ("？", "unknown"), ("✔", "passed"))
+                  for f in first[key] if f["rule"] in set(plan.general_rules)]
+        if shared:
+            lines.append("· 各申报方式共同：" + "，".join(shared))
+        lines.extend(_stated_line(r, set(plan.general_rules)) for r in partial)
+    else:
+        if ok:
+            lines.append("✅ 可以申报：" + "、".join(ok))
+        if met:
+            lines.append("☑️ 通知写明的条件已符合：" + "、".join(met))
+        if undecided:
+            lines.append("❓ 待确认：" + "、".join(undecided))
+        if no:
+            lines.append("❌ 暂不符合：" + "、".join(no))
     if not ok and not met:
         lines.insert(1, "目前还不能确定能否申报。" if undecided else "按您提供的情况，目前没有可以申报的方式。")
     if result.get("what_if"):
@@ -651,7 +702,7 @@ def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, mate
             lines.append("（" + result["what_if"]["assumption"] + "）")
     if result["missing"]:
         lines.append("还需确认：" + "、".join(FACTS[f].label for f in result["missing"][:6]))
-    if result.get("conditions_note"):
+    if result.get("conditions_note") and not (partial and plan.other_conditions_doc and not detail):
         lines.append(result["conditions_note"])
     if detail:
         # Route by route, every rule with its clause.
@@ -684,6 +735,8 @@ def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, mate
         for f, titles in failures.values():
             who = "各申报方式" if len(titles) == len(routes) and len(routes) > 1 else "、".join(titles)
             lines.append(f"· {who}：{f['message']}〔{_short_cite(f)}〕")
+    if detail and plan.notice_title:
+        lines.append(f"依据：《{plan.notice_title}》")
     if detail:
         for n in result["notes"][:4]:
             lines.append("注：" + n)

@@ -118,4 +118,26 @@ def test_free_text_facts_are_understood_and_echoed(api: httpx.Client) -> None:
     body = api.post("/api/eligibility", json={"plan": LINPING, "facts": facts}).json()
     assert body["facts"]["education"] == "bachelor" and body["facts"]["related_work_years"] == 4.5
     assert body["eligible_routes"] == ["normal"]
-    assert body["what_if"]["routes"]["direct"]["message"] == "按现有条件，2023 年度可走直接申报"
+    assert body["what_if"]["routes"]["direct"]["message"] == (
+        "若以后年度沿用本通知的条件、年限计算到 2023年12月31日，可走直接申报（假设，以当年通知为准）")
+
+
+@pytest.mark.parametrize(("facts", "needles"), [
+    ({"title_since": "2030-01-01"}, ["聘任时间", "2030年1月", "晚于今天"]),
+    ({"graduation_date": "2040-07-01"}, ["毕业时间", "2040年7月", "晚于今天"]),
+    # Not in the future, but after the cut-off the years are counted to: nothing to count.
+    ({"title_since": "2023-03-01"}, ["聘任时间", "晚于本计划的年限截止日 2022年12月31日"]),
+])
+def test_dates_in_the_future_or_after_the_cutoff_are_400(api: httpx.Client, facts: dict, needles: list[str]) -> None:
+    r = api.post("/api/eligibility", json={"plan": LINPING, "facts": PERSONA | facts})
+    assert r.status_code == 400
+    for needle in needles:
+        assert needle in r.json()["detail"]
+
+
+def test_cite_names_the_notice_title_not_the_plan_id(api: httpx.Client) -> None:
+    body = api.post("/api/eligibility", json={"plan": LINPING, "facts": PERSONA}).json()
+    cites = [i["cite"] for r in body["routes"].values() for i in r["passed"] + r["failed"]]
+    cites += [m["cite"] for items in body["materials"].values() for m in items]
+    assert cites and all(c.startswith("《关于做好2022年度临平区制造业专业工程师资格评审工作的通知》") for c in cites)
+    assert not any(LINPING in c for c in cites)

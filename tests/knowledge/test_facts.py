@@ -125,3 +125,39 @@ def test_every_fact_is_documented() -> None:
         assert spec.label and spec.meaning and spec.question and spec.example and spec.explain
         # the example answer of every question is itself understood
         parse_fact(spec.name, spec.example)
+
+
+@pytest.mark.parametrize(("fact", "text", "value"), [
+    ("related_work_years", "大概四年半吧", 4.5), ("related_work_years", "四年半吧", 4.5),
+    ("related_work_years", "差不多5年左右", 5.0), ("ce_credits", "大概50分吧", 50.0),
+    ("ce_credits", "大概五十学分", 50.0), ("ce_credits", "约48学分吧。", 48.0),
+    ("title_since", "大概2018年3月吧", dt.date(2018, 3, 1)), ("education", "本科吧", "bachelor"),
+])
+def test_hedged_answers_are_understood(fact: str, text: str, value: object) -> None:
+    assert parse_fact(fact, text) == value
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("对口", True), ("相关", True), ("是的", True), ("对", True), ("有", True), ("嗯", True), ("对口啊", True),
+    ("不对口", False), ("不相关", False), ("没有", False), ("否", False), ("不是", False), ("不太对口吧", False),
+])
+def test_yes_no_words(text: str, value: bool) -> None:
+    assert parse_fact("education_related", text) is value
+
+
+@pytest.mark.parametrize("text", ["本科", "大学本科", "硕士", "19年3月", "2018.3", "45", "四年半", "是", "否"])
+def test_specialty_refuses_answers_to_other_questions(text: str) -> None:
+    with pytest.raises(FactError, match="这里问的是您从事的工程技术专业"):
+        parse_fact("specialty", text)
+
+
+@pytest.mark.parametrize("text", ["机电制造", "电气", "化工", "材料", "电气工程", "软件"])
+def test_specialty_accepts_fields_of_work(text: str) -> None:
+    assert parse_fact("specialty", text) == text
+
+
+def test_future_dates_are_refused_with_an_example() -> None:
+    with pytest.raises(FactError, match="晚于今天.*例如「2018年3月」"):
+        parse_fact("title_since", f"{dt.date.today().year + 4}年3月")
+    with pytest.raises(FactError, match="晚于本计划的年限截止日"):
+        validate_facts({"graduation_date": "2023-07-01"}, as_of=dt.date(2022, 12, 31))

@@ -78,7 +78,10 @@ def test_case(plans: dict[str, Plan], doc: dict[str, Any], case: dict[str, Any])
         assert result["routes"][route]["eligible"] is status, route
     for route, year in (case.get("what_if") or {}).items():
         assert result["what_if"]["routes"][route]["year"] == year
-        assert f"{year} 年度可走" in result["what_if"]["routes"][route]["message"]
+        # No notice for that year exists: the message states the assumption, not a promise.
+        message = result["what_if"]["routes"][route]["message"]
+        assert f"若以后年度沿用本通知的条件、年限计算到 {year}年12月31日，可走" in message, message
+        assert "假设" in message and "年度可走" not in message
     for rule, text in (case.get("message_contains") or {}).items():
         msgs = [i["message"] for r in result["routes"].values() for i in r["failed"] + r["passed"] if i["rule"] == rule]
         assert any(text in m for m in msgs), msgs
@@ -119,8 +122,8 @@ def test_linping_years_count_to_the_cutoff_not_today(plans: dict[str, Plan]) -> 
     assert result["as_of"] == "2022-12-31"
     assert "normal" not in result["eligible_routes"]
     assert result["what_if"]["routes"]["normal"]["year"] == 2024
-    assert "2024 年度可走正常申报" in result["what_if"]["messages"][0]
-    assert "不变" in result["what_if"]["assumption"]
+    assert "年限计算到 2024年12月31日，可走正常申报" in result["what_if"]["messages"][0]
+    assert "不变" in result["what_if"]["assumption"] and "以当年通知为准" in result["what_if"]["assumption"]
 
 
 def test_bad_facts_are_refused_with_chinese_messages(plans: dict[str, Plan]) -> None:
