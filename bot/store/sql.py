@@ -88,16 +88,23 @@ class SQLStore(StateStore):
     def _create_table(self) -> None:
         """CREATE TABLE once, although several workers start at the same moment: on PostgreSQL
         under an advisory lock; elsewhere a lost race (table already there) is fine."""
-        try:
-            with self.engine.begin() as c:
-                if self.engine.dialect.name == "postgresql":
-                    key = int.from_bytes(hashlib.sha1(self.kv.name.encode()).digest()[:8], "big", signed=True)
-                    c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-                self.metadata.create_all(c, checkfirst=True)
-        except DBAPIError:
-            if not inspect(self.engine).has_table(self.kv.name):
-                raise
-            log.debug("table %s was created by another process", self.kv.name)
+        # SQLite answers a read-to-write lock upgrade with an immediate "database is locked"
+        # (its busy handler is skipped to avoid deadlock), so a lost race is simply retried.
+        for attempt in range(50):
+            try:
+                with self.engine.begin() as c:
+                    if self.engine.dialect.name == "postgresql":
+                        key = int.from_bytes(hashlib.sha1(self.kv.name.encode()).digest()[:8], "big", signed=True)
+                        c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+                    self.metadata.create_all(c, checkfirst=True)
+                return
+            except DBAPIError:
+                if inspect(self.engine).has_table(self.kv.name):
+                    log.debug("table %s was created by another process", self.kv.name)
+                    return
+                if self.engine.dialect.name == "postgresql" or attempt == 49:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
 
     @staticmethod
     def _exp(ttl_s: float | None) -> float | None:
