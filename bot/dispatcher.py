@@ -6,11 +6,12 @@ import copy
 import logging
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from bot import metrics
 from bot.reminders import activity
 from handlers import registry
-from handlers.base import Context, Handler, Incoming
+from handlers.base import Context, Handler, Incoming, NotMine
 from handlers.events import unknown_click
 
 log = logging.getLogger(__name__)
@@ -23,27 +24,43 @@ def normalise(text: str) -> str:
     return _TRIM.sub("", unicodedata.normalize("NFKC", text or "")).lower()
 
 
-def route(msg: Incoming, ctx: Context) -> Handler:
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    starts: str | None = None  # the dialog the handler starts: the one in progress ends first
+    one_shot: bool = False  # runs beside the dialog in progress, which carries on afterwards
+
+
+def _active(ctx: Context) -> str | None:
+    return ctx.flow if ctx.flow in registry.FLOWS else None
+
+
+def route(msg: Incoming, ctx: Context) -> Route:
+    """Which handler, and how it relates to the dialog in progress (rule: handlers/registry.py)."""
+    active = _active(ctx)
     if msg.kind == "event":
         if msg.event.lower() == "click":
-            return registry.MENU_KEYS.get(msg.event_key) or registry.EVENTS.get("click", unknown_click)
-        return registry.EVENTS.get(msg.event.lower(), _ignore_event)
+            handler = registry.MENU_KEYS.get(msg.event_key) or registry.EVENTS.get("click", unknown_click)
+            starts = next((c.flow for c in registry.COMMANDS if c.flow and c.handler is handler), None)
+            return Route(handler, starts, one_shot=starts is None)
+        return Route(registry.EVENTS.get(msg.event.lower(), _ignore_event))
     if msg.kind == "voice" and not msg.text:
-        return _voice_without_text
+        return Route(_voice_without_text, one_shot=True)
     if msg.kind in ("text", "voice"):
         # A lone "？" trims to nothing; match it as typed (after NFKC) instead.
         word = normalise(msg.text) or unicodedata.normalize("NFKC", msg.text or "").strip()
-        for cmd in registry.COMMANDS:
-            if word in cmd.words:
-                return cmd.handler
-        for cmd in registry.COMMANDS:
-            if any(word.startswith(normalise(p)) for p in cmd.prefixes):
-                return cmd.handler
-    if ctx.flow and ctx.flow in registry.FLOWS:
-        return registry.FLOWS[ctx.flow]
+        usable = [c for c in registry.COMMANDS if not (c.idle_only and active)]
+        cmd = next((c for c in usable if word in c.words), None) or next(
+            (c for c in usable if any(word.startswith(normalise(p)) for p in c.prefixes)), None)
+        if cmd is not None:
+            return Route(cmd.handler, cmd.flow, one_shot=cmd.flow is None)
+    if active:
+        if msg.kind in registry.OTHER:  # a photo mid-dialog is checked; the dialog waits
+            return Route(registry.OTHER[msg.kind], one_shot=True)
+        return Route(registry.FLOWS[active])
     if msg.kind in ("text", "voice"):
-        return registry.DEFAULT
-    return registry.OTHER.get(msg.kind, _polite)
+        return Route(registry.DEFAULT)
+    return Route(registry.OTHER.get(msg.kind, _polite))
 
 
 def _ignore_event(msg: Incoming, ctx: Context) -> str | None:
@@ -67,10 +84,36 @@ def dispatch(msg: Incoming, services) -> str | None:  # type: ignore[no-untyped-
         state = store.get_dialog(msg.user)
         before = copy.deepcopy(state)
         ctx = Context(user=msg.user, state=state, services=services)
-        handler = route(msg, ctx)
-        metrics.handler_runs.labels(metrics.handler_name(handler)).inc()
         activity.record(msg, services)  # 48-hour window for reminders (bot/reminders)
-        reply = handler(msg, ctx)
+        reply = _run(msg, ctx)
         if ctx.state != before:  # most messages leave the state alone: save a write
             store.set_dialog(msg.user, ctx.state)
     return reply
+
+
+def _run(msg: Incoming, ctx: Context) -> str | None:
+    active = _active(ctx)
+    unfinished = active if active and not ctx.state.get("done") else None
+    r = route(msg, ctx)
+    notice = ""
+    if r.starts is not None and active:
+        if unfinished and unfinished != r.starts:
+            notice = f"已结束{registry.FLOW_NAMES.get(unfinished, '上一个对话')}。\n"
+        ctx.leave()  # the new dialog starts clean; the user's plan choice is kept
+    try:
+        reply = _call(r.handler, msg, ctx)
+    except NotMine:  # the dialog let go of this message: route it as if none were active
+        ctx.leave()
+        r = route(msg, ctx)
+        reply = _call(r.handler, msg, ctx)
+    if reply and notice:
+        reply = notice + reply
+    if reply and r.one_shot and unfinished and ctx.flow == unfinished and not ctx.state.get("done"):
+        name = registry.FLOW_NAMES.get(unfinished, "对话")
+        reply += f"\n\n（{name}还在进行：继续回复即可，发送「退出」结束。）"
+    return reply
+
+
+def _call(handler: Handler, msg: Incoming, ctx: Context) -> str | None:
+    metrics.handler_runs.labels(metrics.handler_name(handler)).inc()
+    return handler(msg, ctx)

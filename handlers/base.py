@@ -12,6 +12,11 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from bot.services import Services
 
+# The keys that outlive a dialog: the plan the user last chose in any tool, and the routes an
+# eligibility result found for a plan ({"plan": id, "routes": [...]}). Read through
+# handlers/plan_choice.py; everything else in the state belongs to the active dialog.
+STICKY = ("last_plan", "plan_routes")
+
 Kind = Literal["text", "voice", "image", "event", "other"]
 
 
@@ -45,11 +50,39 @@ class Context:
         return self.state.get("flow")
 
     def enter(self, flow: str, **data: Any) -> None:
+        """Start `flow` with fresh data; only the STICKY keys survive from before."""
+        kept = self._carry()
         self.state.clear()
-        self.state.update({"flow": flow, **data})
+        self.state.update({**kept, "flow": flow, **data})
 
     def leave(self) -> None:
+        """End the dialog; only the STICKY keys survive (the user's plan choice)."""
+        kept = self._carry()
         self.state.clear()
+        self.state.update(kept)
+
+    def reset(self) -> None:
+        """Forget everything, the sticky keys too (「删除我的信息」, unsubscribe)."""
+        self.state.clear()
+
+    def _carry(self) -> dict[str, Any]:
+        # A dialog's `plan` is the user's latest choice: it becomes `last_plan`. Routes an
+        # eligibility result left (`eligible_routes`, with `eligibility_plan` or `plan`) are kept
+        # together with the plan they belong to, so a tool never shows one plan's routes for another.
+        s = self.state
+        kept = {k: s[k] for k in STICKY if k in s}
+        if isinstance(s.get("plan"), str) and s["plan"]:
+            kept["last_plan"] = s["plan"]
+        routes = s.get("eligible_routes")
+        owner = s.get("eligibility_plan") or s.get("plan") or s.get("last_plan")
+        if isinstance(routes, list) and isinstance(owner, str):
+            kept["plan_routes"] = {"plan": owner, "routes": [r for r in routes if isinstance(r, str)]}
+        return kept
+
+
+class NotMine(Exception):
+    """Raised by a dialog handler for a message it does not take (e.g. a new question after a
+    finished result): the dispatcher ends the dialog and routes the message as if none were active."""
 
 
 class Handler(Protocol):

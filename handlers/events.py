@@ -14,7 +14,7 @@ def ask_prompt(msg: Incoming, ctx: Context) -> str:
 
 def unsubscribed(msg: Incoming, ctx: Context) -> None:
     # The user left: forget the dialog and any unread long answer. No reply is possible.
-    ctx.leave()
+    ctx.reset()
     ctx.services.store.delete(f"pending:{msg.user}")
     return None
 

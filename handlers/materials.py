@@ -1,9 +1,9 @@
 """「材料清单」: the documents to upload or mail for a plan and route, from the plan file's
 own lists (general materials first, then the route's), each with its clause.
 
-Also home of the small plan-picking helpers the toolkit dialogs share (材料清单, 工作年限):
-the plan comes from the user's last eligibility dialog when there is one, else from
-words in the message (match_plans), else the user picks from a numbered list.
+The plan: named in the message (「材料清单 临平」), else the user's last choice offered first
+(handlers/plan_choice.py), else a numbered list. The routes: those the user's eligibility
+result found for that plan, else the user picks one (or 「全部」).
 """
 
 from __future__ import annotations
@@ -12,110 +12,53 @@ import logging
 import re
 from typing import Any
 
-from handlers.base import Context, Incoming
+from handlers import plan_choice
+from handlers.base import Context, Incoming, NotMine
 
 log = logging.getLogger(__name__)
 
 FLOW = "materials"
 CANCEL = ("取消", "退出", "算了", "不用了")
-ALL_ROUTES = ("全部", "所有", "都要", "全部方式", "都看看")
-# Where an eligibility dialog may leave its result in the state (see handlers/eligibility.py).
-_PLAN_KEYS = ("plan", "plan_id", "last_plan", "eligibility_plan")
-_ROUTE_KEYS = ("routes", "eligible_routes", "last_routes")
-
-
-# --- plan picking, shared with handlers/work_years.py ------------------------------------
-
-def plans_of(ctx: Context) -> dict[str, Any]:
-    try:
-        return dict(ctx.services.plans)
-    except Exception:  # a broken plan file must not take the chat down
-        log.exception("toolkit: plans could not be loaded")
-        return {}
-
-
-def remembered_plan(ctx: Context, plans: dict[str, Any]) -> str | None:
-    for key in _PLAN_KEYS:
-        pid = ctx.state.get(key)
-        if isinstance(pid, str) and pid in plans:
-            return pid
-    return None
-
-
-def remembered_routes(ctx: Context) -> list[str]:
-    for key in _ROUTE_KEYS:
-        routes = ctx.state.get(key)
-        if isinstance(routes, list) and all(isinstance(r, str) for r in routes):
-            return list(routes)
-    return []
+ALL_ROUTES = ("全部", "所有", "都要", "全部方式", "都看看", "全部材料")
 
 
 def finish(ctx: Context, plan_id: str) -> None:
-    """End the dialog but remember the plan, as the eligibility dialog does, so the next
-    tool (工作年限, 提醒, 资格自测) starts from it."""
-    routes = ctx.state.get("eligible_routes") if ctx.state.get("plan") == plan_id else None
+    """End the dialog; the plan stays the user's choice for the next tool."""
+    plan_choice.remember(ctx, plan_id)
     ctx.leave()
-    ctx.state.update(last_plan=plan_id, plan=plan_id)
-    if isinstance(routes, list):
-        ctx.state["eligible_routes"] = routes
-
-
-def plan_menu(plans: dict[str, Any], note: str = "") -> tuple[str, list[str]]:
-    """A numbered list of the plans, and the ids in that order."""
-    ids = sorted(plans)
-    lines = [f"{i}. {plans[pid].title}{note_for(plans[pid], note)}" for i, pid in enumerate(ids, 1)]
-    return "\n".join(lines), ids
-
-
-def note_for(plan: Any, note: str) -> str:
-    if note == "as_of":
-        return f"（年限计算到 {cn_date(plan.as_of)}）" if plan.as_of else "（通知未写计算截止日）"
-    return ""
-
-
-def pick_plan(text: str, choices: list[str], plans: dict[str, Any]) -> str | None:
-    """A plan id from the user's answer: its number in the menu, or words matching one plan."""
-    from knowledge.plans import match_plans
-
-    t = (text or "").strip()
-    m = re.fullmatch(r"\s*第?\s*(\d{1,2})\s*(?:个|项|号)?\s*[。.]?\s*", t)
-    if m and choices:
-        n = int(m.group(1))
-        return choices[n - 1] if 1 <= n <= len(choices) else None
-    if t in plans:
-        return t
-    found = match_plans(t, plans)
-    return found[0] if found else None
-
-
-def cn_date(d: Any) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 # --- the 材料清单 dialog --------------------------------------------------------------------
 
 def start(msg: Incoming, ctx: Context) -> str:
-    plans = plans_of(ctx)
+    plans = plan_choice.plans_of(ctx)
     if not plans:
         return "暂时没有可查的申报计划材料，请稍后再试，或直接提问，如「临平制造业工程师要邮寄哪些材料」。"
-    text = re.sub(r"^\s*(?:申报)?材料清单[\s:：,，]*", "", msg.text or "")
-    want_all = text.strip() in ALL_ROUTES
-    pid = pick_plan(text, [], plans) if text.strip() and not want_all else None
-    pid = pid or remembered_plan(ctx, plans)
-    routes = remembered_routes(ctx) if pid and pid == remembered_plan(ctx, plans) else []
-    if pid is None:
-        menu, ids = plan_menu(plans)
-        ctx.enter(FLOW, step="plan", choices=ids)
-        return f"要查哪个申报计划的材料？请回复序号：\n{menu}\n（回复「取消」退出）"
-    plan = plans[pid]
-    routes = [r for r in routes if r in {x.id for x in plan.routes}]
-    if want_all or len(plan.routes) == 1:
-        finish(ctx, pid)
-        return checklist(plan, [r.id for r in plan.routes])
+    text = re.sub(r"^\s*(?:申报)?材料清单[\s:：,，]*", "", msg.text or "").strip()
+    want_all = text in ALL_ROUTES
+    named = plan_choice.pick(text, [], plans) if text and not want_all else None
+    if named is not None:
+        return _chosen(ctx, plans[named], want_all)
+    if len(plans) == 1:
+        return _chosen(ctx, next(iter(plans.values())), want_all)
+    ids = plan_choice.ordered(plans)
+    default = plan_choice.remembered(ctx, plans)
+    ctx.enter(FLOW, step="plan", choices=ids, default=default, want_all=want_all)
+    return plan_choice.offer(plans, ids, default, "要查哪个申报计划的材料？") + "\n（回复「取消」退出）"
+
+
+def _chosen(ctx: Context, plan: Any, want_all: bool = False) -> str:
+    plan_choice.remember(ctx, plan.id)
+    all_ids = [r.id for r in plan.routes]
+    routes = [r for r in plan_choice.routes_for(ctx, plan.id) if r in all_ids]
+    if want_all or len(all_ids) == 1:
+        finish(ctx, plan.id)
+        return checklist(plan, all_ids)
     if routes:
-        finish(ctx, pid)
+        # Still listening for one word: 「全部」 lists every route; anything else is routed anew.
+        ctx.enter(FLOW, step="shown", plan=plan.id, done=True)
         return (checklist(plan, routes)
-                + "\n（按您资格自测的结果列出；看全部申报方式的材料请发「材料清单 全部」。）")
+                + "\n（按您资格自测的结果列出；要看全部申报方式的材料，请回复「全部」。）")
     return _ask_route(ctx, plan)
 
 
@@ -128,27 +71,26 @@ def _ask_route(ctx: Context, plan: Any) -> str:
 
 
 def handle(msg: Incoming, ctx: Context) -> str:
-    if msg.kind == "image":  # a photo sent mid-dialog is still checked; the dialog waits
-        from handlers import photo
-
-        return photo.handle_image(msg, ctx) + "\n\n（材料清单还在等您回复序号，或回复「取消」退出。）"
     if msg.kind not in ("text", "voice"):
         return "正在查询材料清单：请回复序号，或回复「取消」退出。"
     text = (msg.text or "").strip()
+    plans = plan_choice.plans_of(ctx)
+    step = ctx.state.get("step")
+    if step == "shown":
+        plan = plans.get(ctx.state.get("plan", ""))
+        if plan is None or text.strip("。.！!") not in ALL_ROUTES:
+            raise NotMine
+        finish(ctx, plan.id)
+        return checklist(plan, [r.id for r in plan.routes])
     if text.strip("。.！!") in CANCEL:
         ctx.leave()
         return "已退出材料清单。需要时再发送「材料清单」。"
-    plans = plans_of(ctx)
-    step = ctx.state.get("step")
     if step == "plan":
-        pid = pick_plan(text, list(ctx.state.get("choices", [])), plans)
+        pid = plan_choice.pick(text, list(ctx.state.get("choices", [])), plans, ctx.state.get("default"))
         if pid is None:
-            return _retry(ctx, "没认出是哪个计划，请回复列表里的序号（如「1」），或回复「取消」退出。")
-        plan = plans[pid]
-        if len(plan.routes) == 1:
-            finish(ctx, pid)
-            return checklist(plan, [plan.routes[0].id])
-        return _ask_route(ctx, plan)
+            hint = "回复「是」沿用，或" if ctx.state.get("default") in plans else ""
+            return _retry(ctx, f"没认出是哪个计划，请{hint}回复列表里的序号（如「1」），或回复「取消」退出。")
+        return _chosen(ctx, plans[pid], bool(ctx.state.get("want_all")))
     plan = plans.get(ctx.state.get("plan", ""))
     if plan is None:  # the plan disappeared (files changed): start over
         ctx.leave()

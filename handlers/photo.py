@@ -28,8 +28,8 @@ def handle_image(msg: Incoming, ctx: Context) -> str:
         errcode = getattr(exc, "errcode", None)
         log.warning("photo: media download failed for %s: %s", msg.media_id, exc)
         if errcode == 40007:
-            return "这张图片已无法从微信下载（可能已过期），请重新发送照片。"
-        return "暂时无法从微信下载这张图片，请稍后重新发送。"
+            return "这张照片已无法从微信下载（可能已过期），请重新发送。"
+        return "暂时无法从微信下载这张照片，请稍后重新发送。"
     try:
         report = check_photo(data)
     except Exception:  # check_photo reports bad input itself; this is the last net for a bug

@@ -2,7 +2,7 @@
 「我的提醒」, 「取消提醒」, 「新年度通知发布后提醒我」, 「删除我的信息」 and the unsubscribe event.
 
 Dialog: 提醒 → [plan] → [role] → subscribed (or: dates passed → offer the series).
-The eligibility dialog may leave `plan_id` in the state; it is then pre-selected.
+The user's last plan choice (any tool, see handlers/plan_choice.py) is offered first.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bot.reminders import activity
 from bot.reminders.plans import PlanInfo, plan_info
 from bot.reminders.repo import ReminderRepo
 from bot.reminders.schedule import NO_PUSH_KINDS, local_today
-from handlers import events
+from handlers import events, plan_choice
 from handlers.base import Context, Incoming
 
 log = logging.getLogger(__name__)
@@ -35,16 +35,17 @@ def repo(ctx: Context) -> ReminderRepo:
 
 
 def _plans(ctx: Context) -> dict[str, PlanInfo]:
-    return {pid: plan_info(p) for pid, p in sorted(ctx.services.plans.items())}
+    raw = ctx.services.plans
+    return {pid: plan_info(raw[pid]) for pid in plan_choice.ordered(raw)}
 
 
 def _today(ctx: Context, r: ReminderRepo) -> dt.date:
     return local_today(r.clock(), ctx.services.settings)
 
 
-def _plan_menu(plans: dict[str, PlanInfo], today: dt.date) -> str:
-    lines = [f"{i}. {p.label}" + _menu_note(p, today) for i, p in enumerate(plans.values(), 1)]
-    return "请选择要订阅日期提醒的评审计划，回复序号：\n" + "\n".join(lines) + "\n（发送「退出」结束）"
+def _plan_menu(plans: dict[str, PlanInfo], ids: list[str], today: dt.date, default: str | None) -> str:
+    return (plan_choice.offer(plans, ids, default, "要订阅哪个评审计划的日期提醒？", lambda p: _menu_note(p, today))
+            + "\n（发送「退出」结束）")
 
 
 def _pushable(plan: PlanInfo) -> list[Any]:
@@ -74,36 +75,33 @@ def start(msg: Incoming, ctx: Context) -> str:
     plans = _plans(ctx)
     if not plans:
         return "暂时没有可订阅的评审计划。"
-    # The eligibility dialog leaves its plan in the state (during and after the result).
-    chosen = None if ctx.flow == FLOW else next(
-        (ctx.state[k] for k in ("plan_id", "eligibility_plan", "plan", "last_plan")
-         if isinstance(ctx.state.get(k), str) and ctx.state[k] in plans), None)
-    if chosen is not None:
-        ctx.enter(FLOW, step="role", plan=chosen)
-        return _role_prompt(plans[chosen])
     if len(plans) == 1:
         only = next(iter(plans))
         ctx.enter(FLOW, step="role", plan=only)
         return _role_prompt(plans[only])
-    ctx.enter(FLOW, step="plan", plans=list(plans))
-    return _plan_menu(plans, _today(ctx, repo(ctx)))
+    default = plan_choice.remembered(ctx, plans)
+    ids = list(plans)
+    ctx.enter(FLOW, step="plan", plans=ids, default=default)
+    return _plan_menu(plans, ids, _today(ctx, repo(ctx)), default)
 
 
 def handle(msg: Incoming, ctx: Context) -> str:
     """Continue the dialog."""
     text = (msg.text or "").strip()
-    if text in ("退出", "取消", "算了", "q"):
+    if text.strip("。.!！") in ("退出", "取消", "算了", "q"):
         ctx.leave()
-        return "已退出订阅。需要时发送「提醒」。"
+        return "已退出提醒设置，已有的提醒不变。需要时发送「提醒」。"
     plans = _plans(ctx)
     step = ctx.state.get("step")
     if step == "plan":
         ids = [p for p in ctx.state.get("plans", []) if p in plans]
-        pick = _pick_plan(text, ids, plans)
-        if pick is None:
+        default = ctx.state.get("default")
+        pick = plan_choice.pick(text, ids, ctx.services.plans, default)
+        if pick is None or pick not in plans:
             ctx.state["misses"] = ctx.state.get("misses", 0) + 1
-            return ("没有找到这个计划。请回复列表中的序号（如 1）。\n"
-                    + _plan_menu({i: plans[i] for i in ids}, _today(ctx, repo(ctx))))
+            again = "回复「是」沿用，或" if default in plans else ""
+            return (f"没有找到这个计划。请{again}回复列表中的序号（如 1）。\n"
+                    + _plan_menu({i: plans[i] for i in ids}, ids, _today(ctx, repo(ctx)), default))
         ctx.enter(FLOW, step="role", plan=pick)
         return _role_prompt(plans[pick])
     plan = plans.get(ctx.state.get("plan", ""))
@@ -115,20 +113,15 @@ def handle(msg: Incoming, ctx: Context) -> str:
             return "请回复 1（申报人）或 2（单位经办人）。\n" + _role_prompt(plan)
         return _subscribe(ctx, plan, role)
     if step == "series":
-        if text in SERIES_WORDS or text in ("1", "是", "好", "好的", "要"):
+        # No numbered options were offered here: a bare 「1」 is not a yes.
+        if text.strip("。.!！") in SERIES_WORDS or plan_choice.is_yes(text):
             return series(msg, ctx)
-        ctx.leave()
-        return "好的，不订阅。需要时发送「提醒」。"
+        if plan_choice.is_no(text):
+            ctx.leave()
+            return "好的，不订阅。需要时发送「提醒」。"
+        return ("请回复「新年度通知发布后提醒我」（或「是」）订阅新年度提醒；不需要请回复「不用」或「退出」。")
     ctx.leave()
     return start(msg, ctx)
-
-
-def _pick_plan(text: str, ids: list[str], plans: dict[str, PlanInfo]) -> str | None:
-    if text.isdigit() and 1 <= int(text) <= len(ids):
-        return ids[int(text) - 1]
-    hits = [i for i in ids if text and (text in plans[i].label or plans[i].region.endswith(text)
-                                         or text in plans[i].series)]
-    return hits[0] if len(hits) == 1 else None
 
 
 def _role_in(text: str) -> str | None:
@@ -249,7 +242,7 @@ def forget(msg: Incoming, ctx: Context) -> str:
     store = ctx.services.store
     store.set_dialog(ctx.user, {})
     store.delete(f"pending:{ctx.user}")
-    ctx.leave()
+    ctx.reset()
     log.info("user data deleted on request (%d rows)", sum(counts.values()))
     return ("已删除我保存的关于您的全部信息：提醒订阅、待发送提醒、发送记录、对话进度和未读完的回答。"
             "之后不会再给您推送提醒。")

@@ -108,10 +108,6 @@ def start(msg: Incoming, ctx: Context) -> str:
 
 def handle(msg: Incoming, ctx: Context) -> str:
     """Inside the flow: collect parts until 完成 / 取消."""
-    if msg.kind == "image":
-        from handlers import photo
-
-        return photo.handle_image(msg, ctx) + "\n\n（述职检查仍在进行：继续发送述职文字，或回复「完成」。）"
     if msg.kind not in ("text", "voice"):
         return "述职检查进行中：请发送述职文字，发完回复「完成」，或回复「取消」退出。"
     parts: list[str] = list(ctx.state.get("parts", []))

@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from handlers import plan_choice
 from handlers.base import Context, Incoming
-from handlers.materials import cn_date, finish, pick_plan, plan_menu, plans_of, remembered_plan
+from handlers.plan_choice import cn_date, plans_of
 
 FLOW = "work_years"
 CANCEL = ("取消", "退出", "算了", "不用了")
@@ -166,34 +167,33 @@ def _as_of(plan: Any | None) -> dt.date:
     return plan.as_of if plan is not None and plan.as_of else dt.date.today()
 
 
-def _menu(ctx: Context, plans: dict[str, Any]) -> str:
-    menu, ids = plan_menu(plans, note="as_of")
-    ctx.enter(FLOW, step="plan", choices=ids)
-    return f"工作年限要算到申报计划规定的截止日。您申报的是哪个计划？请回复序号：\n{menu}\n（回复「取消」退出）"
+def _note(plan: Any) -> str:
+    return f"（年限计算到 {cn_date(plan.as_of)}）" if plan.as_of else "（通知未写计算截止日）"
+
+
+def _menu(ctx: Context, plans: dict[str, Any], default: str | None) -> str:
+    ids = plan_choice.ordered(plans)
+    ctx.enter(FLOW, step="plan", choices=ids, default=default)
+    return (plan_choice.offer(plans, ids, default, "工作年限要算到申报计划规定的截止日。您申报的是哪个计划？", _note)
+            + "\n（回复「取消」退出）")
+
+
+def _dates_prompt(ctx: Context, plan: Any | None) -> str:
+    ctx.enter(FLOW, step="dates", plan=plan.id if plan else None)
+    if plan is None:
+        return "暂时读不到申报计划，将按今天计算。\n" + HOWTO
+    plan_choice.remember(ctx, plan.id)
+    return f"按「{plan.title}」计算，截止到 {cn_date(_as_of(plan))}。\n{HOWTO}"
 
 
 def start(msg: Incoming, ctx: Context) -> str:
     plans = plans_of(ctx)
-    pid = remembered_plan(ctx, plans)
-    if pid is None and len(plans) > 1:
-        return _menu(ctx, plans)
-    remembered = pid is not None and len(plans) > 1
-    if pid is None and plans:
-        pid = next(iter(plans))
-    ctx.enter(FLOW, step="dates", plan=pid)
-    plan = plans.get(pid) if pid else None
-    head = (f"按「{plan.title}」计算，截止到 {cn_date(_as_of(plan))}。\n" if plan
-            else "暂时读不到申报计划，将按今天计算。\n")
-    if remembered:
-        head += "（沿用您刚才选的计划；要换计划请回复「换计划」。）\n"
-    return head + HOWTO
+    if len(plans) > 1:
+        return _menu(ctx, plans, plan_choice.remembered(ctx, plans))
+    return _dates_prompt(ctx, next(iter(plans.values()), None))
 
 
 def handle(msg: Incoming, ctx: Context) -> str:
-    if msg.kind == "image":  # a photo sent mid-dialog is still checked; the dialog waits
-        from handlers import photo
-
-        return photo.handle_image(msg, ctx) + "\n\n（工作年限计算还在进行：请继续回答，或回复「取消」退出。）"
     if msg.kind not in ("text", "voice"):
         return "正在计算工作年限：请用文字发送工作起止时间，或回复「取消」退出。"
     text = (msg.text or "").strip()
@@ -202,24 +202,20 @@ def handle(msg: Incoming, ctx: Context) -> str:
         return "已退出工作年限计算。需要时再发送「工作年限」。"
     plans = plans_of(ctx)
     if text in SWITCH and len(plans) > 1:
-        return _menu(ctx, plans)
+        return _menu(ctx, plans, None)
     if ctx.state.get("step") == "plan":
-        pid = pick_plan(text, list(ctx.state.get("choices", [])), plans)
+        pid = plan_choice.pick(text, list(ctx.state.get("choices", [])), plans, ctx.state.get("default"))
         if pid is None:
-            return _retry(ctx, "没认出是哪个计划，请回复列表里的序号（如「1」），或回复「取消」退出。")
-        ctx.enter(FLOW, step="dates", plan=pid)
-        plan = plans[pid]
-        return f"按「{plan.title}」计算，截止到 {cn_date(_as_of(plan))}。\n{HOWTO}"
+            hint = "回复「是」沿用，或" if ctx.state.get("default") in plans else ""
+            return _retry(ctx, f"没认出是哪个计划，请{hint}回复列表里的序号（如「1」），或回复「取消」退出。")
+        return _dates_prompt(ctx, plans[pid])
     plan = plans.get(ctx.state.get("plan") or "")
     as_of = _as_of(plan)
     try:
         periods = parse_periods(text, as_of)
     except ValueError as exc:
         return _retry(ctx, f"{exc}。\n{HOWTO}")
-    if plan is not None:
-        finish(ctx, plan.id)
-    else:
-        ctx.leave()
+    ctx.leave()
     return format_result(compute(periods, as_of), plan, as_of)
 
 

@@ -57,7 +57,7 @@ def test_plan_then_route_lists_the_plan_files_own_items(chat: Chat) -> None:
     assert len(mailed) == 2 and "邮寄纸质材料清单" in mailed[1]
     assert "评审表" in mailed[1]
     # the dialog is over, and the plan is remembered for the next tool (工作年限, 提醒 …)
-    assert chat.services.store.get_dialog(chat.user) == {"last_plan": LINPING, "plan": LINPING}
+    assert chat.services.store.get_dialog(chat.user) == {"last_plan": LINPING}
 
 
 def test_route_items_differ_between_routes(chat: Chat) -> None:
@@ -71,8 +71,12 @@ def test_route_items_differ_between_routes(chat: Chat) -> None:
 
 def test_routes_from_a_finished_eligibility_dialog_are_used(chat: Chat) -> None:
     plan = chat.services.plans[LINPING]
-    chat.services.store.set_dialog(chat.user, {"plan": LINPING, "routes": ["normal", "direct"]})
-    reply = chat.say("材料清单")
+    # what handlers/eligibility.py leaves when its result has been shown and the user moves on
+    chat.services.store.set_dialog(chat.user, {"last_plan": LINPING, "plan": LINPING,
+                                               "eligible_routes": ["normal", "direct"]})
+    offer = chat.say("材料清单")
+    assert f"沿用 {plan.title}？" in offer
+    reply = chat.say("是")
     assert f"申报方式：{plan.route('normal').title}、{plan.route('direct').title}" in reply
     assert plan.general_materials[0].text in reply
 
@@ -89,10 +93,24 @@ def test_nonsense_answers_are_explained_and_lose_nothing(chat: Chat) -> None:
 def test_plan_remembered_then_all_routes_on_request(chat: Chat) -> None:
     plan = chat.services.plans[LINPING]
     chat.services.store.set_dialog(chat.user, {"plan": LINPING, "eligible_routes": ["normal"]})
-    first = chat.say("材料清单")
-    assert f"申报方式：{plan.route('normal').title}\n" in first and "材料清单 全部" in first
-    everything = chat.say("材料清单 全部")
+    chat.say("材料清单")
+    first = chat.say("是")
+    assert f"申报方式：{plan.route('normal').title}\n" in first and "回复「全部」" in first
+    everything = chat.say("全部")  # the word the reply offered, on its own
     assert "、".join(r.title for r in plan.routes) in everything
+    assert chat.services.store.get_dialog(chat.user) == {"last_plan": LINPING,
+                                                         "plan_routes": {"plan": LINPING, "routes": ["normal"]}}
+    # and 「材料清单 全部」 in one message, after confirming the remembered plan
+    chat.say("材料清单 全部")
+    assert "、".join(r.title for r in plan.routes) in chat.say("是")
+
+
+def test_after_a_filtered_list_another_message_is_routed_as_usual(chat: Chat) -> None:
+    chat.services.store.set_dialog(chat.user, {"plan": LINPING, "eligible_routes": ["normal"]})
+    chat.say("材料清单")
+    chat.say("是")
+    assert chat.say("帮助").startswith("我是职称助手")  # no 「还在进行」 hint: the list was shown
+    assert chat.say("退出") == "当前没有进行中的对话。发送「帮助」看看我能做什么。"
 
 
 def test_all_routes(chat: Chat) -> None:

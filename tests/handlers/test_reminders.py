@@ -89,7 +89,8 @@ def test_plan_menu_marks_past_plans_and_preselects_the_eligibility_plan(tmp_path
     _say(sv, "退出")
     # The eligibility dialog ends with its plan in the state: 提醒 goes straight to the role.
     sv.store.set_dialog("u1", {"last_plan": "linping-manufacturing-engineer-2027"})
-    assert "已选择：2027年度" in _say(sv, "提醒")
+    assert "沿用 2027年度" in _say(sv, "提醒")
+    assert "已选择：2027年度" in _say(sv, "是")
 
 
 def test_past_plan_points_to_the_new_year_plan_when_it_is_out(tmp_path: Path) -> None:
@@ -110,8 +111,9 @@ def test_real_plans_today_say_plainly_what_can_be_reminded(tmp_path: Path) -> No
     assert "2022年度临平区制造业专业工程师资格评审（日期已过）" in menu
     number = next(line.split(".")[0] for line in menu.splitlines() if "矿山" in line)
     assert "已选择：浙江省矿山" in _say(sv, number)
-    # 提醒 again inside the dialog starts over with the list, not with the plan just chosen
-    assert "请选择" in _say(sv, "提醒")
+    # 提醒 again inside the dialog starts over with the list, offering the plan just chosen
+    again = _say(sv, "提醒")
+    assert "沿用 浙江省矿山" in again and f"{number}. 浙江省矿山" in again
     _say(sv, number)
     reply = _say(sv, "申报人")
     assert "没有写明可提醒的具体日期" in reply and "新年度" not in reply  # no year: nothing to wait for

@@ -107,7 +107,8 @@ def test_plan_without_a_stated_cutoff_says_so(chat: Chat) -> None:
 
 def test_plan_remembered_from_an_earlier_dialog_is_used(chat: Chat) -> None:
     chat.services.store.set_dialog(chat.user, {"plan": LINPING})
-    assert "截止到 2022年12月31日" in chat.say("工作年限")
+    assert "沿用 2022年度临平区制造业专业工程师资格评审？" in chat.say("工作年限")
+    assert "截止到 2022年12月31日" in chat.say("是")
 
 
 def test_cancel_leaves(chat: Chat) -> None:

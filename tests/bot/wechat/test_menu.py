@@ -16,8 +16,33 @@ from handlers import registry
 
 
 def test_every_click_key_has_a_handler() -> None:
-    assert [b["name"] for b in MENU["button"]] == ["问答", "资格自测", "截止提醒", "使用帮助"]
+    names = [b["name"] for b in MENU["button"]] + [s["name"] for b in MENU["button"] for s in b["sub_button"]]
+    for name in ("问答", "资格自测", "截止提醒", "我的提醒", "证件照检查", "述职字数", "工作年限", "材料清单", "使用帮助"):
+        assert name in names
     assert set(menu_keys()) <= set(registry.MENU_KEYS)
+
+
+def test_menu_fits_wechats_limits() -> None:
+    # 3 top-level buttons, up to 5 sub-buttons; longer names are cut with 「…」 in the client
+    assert len(MENU["button"]) <= 3
+    for b in MENU["button"]:
+        assert len(b["name"]) <= 4 and 1 <= len(b["sub_button"]) <= 5
+        assert all(len(s["name"]) <= 8 for s in b["sub_button"])
+
+
+def test_tool_buttons_start_the_tools(tmp_path: Path) -> None:
+    from bot.dispatcher import dispatch
+    from handlers.base import Incoming
+
+    services = Services(Settings(data_dir=tmp_path))
+    def click(key: str) -> str:
+        return dispatch(Incoming(user="u", kind="event", event="CLICK", event_key=key), services) or ""
+
+    assert "本人述职" in click("SHUZHI")
+    assert "证件照" in click("PHOTO") and "述职检查还在进行" in click("PHOTO")  # a one-shot beside it
+    assert click("WORK_YEARS").startswith("已结束述职检查。")  # a new dialog ends the old one
+    assert "材料" in click("MATERIALS")
+    assert "还没有订阅提醒" in click("MY_REMINDERS")
 
 
 def test_menu_prints_and_applies(fake_wechat: FakeWeChat, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
