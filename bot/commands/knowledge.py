@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.set_defaults(func=run_ask)
 
-    p = sub.add_parser("chat", help="interactive chat through the dispatcher (exit: 退出 or Ctrl-D)")
+    p = sub.add_parser("chat", help="interactive chat through the dispatcher (exit: /quit, Ctrl-D, or 退出 outside a dialog)")
     p.add_argument("--user", default="cli-local", help="user id for the dialog state")
     p.set_defaults(func=run_chat)
 
@@ -90,15 +90,25 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def run_chat(args: argparse.Namespace) -> int:
+    import logging
+
     from bot.dispatcher import dispatch
     from bot.services import get_services
     from handlers.base import Incoming
 
+    # The chat is read by a person: log lines (index build, model load) would land between answers.
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
     services = get_services()
     user = args.user if args.user.startswith("cli-") else f"cli-{args.user}"
     interactive = sys.stdin.isatty()
+    if _index_needs_build(services.settings):
+        print("正在准备知识库（首次约需 30 秒）…", flush=True)
+        try:
+            _ = services.qa  # build it now, not in the middle of the first answer
+        except Exception as exc:  # the tools still work without Q&A; say so instead of a trace
+            print(f"知识库没能准备好（{exc}），问答暂不可用，其他功能照常。", file=sys.stderr)
     if interactive:
-        print("职称助手（输入问题后回车；输入「退出」或按 Ctrl-D 结束）")
+        print("职称助手（输入问题后回车；输入 /quit 或按 Ctrl-D 结束；没有进行中的对话时「退出」也可结束）")
     while True:
         try:
             line = input("> " if interactive else "")
@@ -107,6 +117,9 @@ def run_chat(args: argparse.Namespace) -> int:
         text = line.strip()
         if not text:
             continue
+        if text.lower() in ("/quit", "/exit"):
+            break
+        # 「退出」 inside a dialog belongs to the dialog (退出述职检查 …); only without one does it end the CLI.
         in_dialog = bool(services.store.get_dialog(user).get("flow"))
         if text in ("退出", "exit", "quit") and not in_dialog:
             break
@@ -115,6 +128,19 @@ def run_chat(args: argparse.Namespace) -> int:
             print(reply)
             print()
     return 0
+
+
+def _index_needs_build(settings) -> bool:  # type: ignore[no-untyped-def]
+    from knowledge import index
+
+    live = index.current_version(settings)
+    if not live:
+        return True
+    try:
+        manifest = json.loads((settings.index_dir / live / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return manifest.get("digest") != index.build_digest(settings)
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -78,6 +78,24 @@ def test_chat_goes_through_the_dispatcher(env: dict[str, str]) -> None:
     assert "不会被处理" not in r.stdout
 
 
+def test_chat_exit_word_goes_to_an_open_dialog_and_no_log_lines(env: dict[str, str], tmp_path: Path) -> None:
+    data = tmp_path / "data"  # a fresh index: the first run says it is preparing, once
+    cache = next((Path(env["DATA_DIR"]) / "index").glob("embedding-cache-*.npz"), None)
+    if cache is not None:  # reuse the module's embeddings: only the build path is under test
+        (data / "index").mkdir(parents=True)
+        shutil.copy(cache, data / "index" / cache.name)
+    r = _run(["chat"], {**env, "DATA_DIR": str(data), "LOG_LEVEL": "INFO"},
+             stdin="述职检查\n第一段\n退出\n帮助\n退出\n不会被处理\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("正在准备知识库（首次约需 30 秒）…") == 1
+    assert "已退出述职检查" in r.stdout  # 「退出」 inside the dialog ended the dialog, not the CLI
+    assert "我是职称助手" in r.stdout  # the CLI went on
+    assert "不会被处理" not in r.stdout  # the second 「退出」 (no dialog) ended it
+    assert " INFO " not in r.stderr + r.stdout
+    again = _run(["chat"], {**env, "DATA_DIR": str(data)}, stdin="/quit\n帮助\n")
+    assert "正在准备知识库" not in again.stdout and "我是职称助手" not in again.stdout
+
+
 def test_eval_reports_per_question_and_summary(env: dict[str, str], tmp_path: Path) -> None:
     qset = tmp_path / "set.yaml"
     qset.write_text(
