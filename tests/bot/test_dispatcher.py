@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +74,102 @@ def test_split_without_sentence_boundaries_keeps_characters_whole() -> None:
     assert len((first + more.MORE_HINT).encode()) <= more.LIMIT_BYTES
     assert first + rest == text
     assert more.split("短句。") == ("短句。", "")
+
+
+# --- several dialogs in one conversation (the rule is in handlers/registry.py) ----------------
+
+LINPING = "linping-manufacturing-engineer-2022"
+NOTHING = "当前没有进行中的对话。发送「帮助」看看我能做什么。"
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """One Services (plans parsed once) with a real SQLite store; each test is its own user."""
+    tmp = tmp_path_factory.mktemp("dispatch")
+    sv = Services(Settings(data_dir=tmp, state_url=f"sqlite:///{tmp / 'state.db'}"))
+    sv.clock = lambda: dt.datetime(2026, 11, 25, 2)  # type: ignore[attr-defined]
+    return sv
+
+
+@pytest.fixture
+def say(shared: Services, request: pytest.FixtureRequest) -> Callable[[str], str]:
+    user = f"u-{request.node.name}"
+    return lambda text: dispatch(Incoming(user=user, text=text), shared) or ""
+
+
+def _state(shared: Services, request: pytest.FixtureRequest) -> dict[str, Any]:
+    return shared.store.get_dialog(f"u-{request.node.name}")
+
+
+def test_control_words_without_a_dialog_get_a_short_reply(say: Callable[[str], str]) -> None:
+    for word in ("重新开始", "完成", "退出", "上一步", "取消", "退出。"):
+        assert say(word) == NOTHING
+    say("述职检查")  # inside a dialog the same words go to it
+    assert say("完成").startswith("还没有收到述职内容")
+    assert say("退出").startswith("已退出述职检查")
+    assert say("退出") == NOTHING
+
+
+def test_one_shot_commands_keep_the_dialog_and_say_how_to_go_on(
+        say: Callable[[str], str], shared: Services, request: pytest.FixtureRequest) -> None:
+    say("述职检查")
+    say("第一段述职内容。")
+    photo = say("证件照")
+    assert "请直接在这里发送您准备上传的证件照" in photo
+    assert photo.endswith("（述职检查还在进行：继续回复即可，发送「退出」结束。）")
+    assert say("帮助").endswith("发送「退出」结束。）")
+    assert _state(shared, request)["parts"] == ["第一段述职内容。"]  # nothing lost
+    assert "共 2 条消息" in say("第二段。") + say("完成")
+
+
+def test_starting_a_dialog_ends_the_one_in_progress_in_one_line(say: Callable[[str], str]) -> None:
+    say("述职检查")
+    years = say("工作年限")
+    assert years.startswith("已结束述职检查。\n工作年限要算到")
+    assert say("退出").startswith("已退出工作年限计算")  # the dialog that is really active
+    say("工作年限")
+    assert not say("工作年限").startswith("已结束")  # the same dialog again simply restarts
+
+
+def test_the_plan_choice_follows_the_user_across_tools(
+        say: Callable[[str], str], shared: Services, request: pytest.FixtureRequest) -> None:
+    plan = shared.plans[LINPING]
+    # as handlers/eligibility.py leaves it once the verdict is shown
+    shared.store.set_dialog(f"u-{request.node.name}", {
+        "flow": "eligibility", "done": True, "plan": LINPING, "eligibility_plan": LINPING,
+        "eligible_routes": ["normal"], "facts": {}})
+    offer = say("提醒")
+    assert not offer.startswith("已结束")  # the result was shown: nothing to announce
+    assert f"沿用 {plan.title}？回复「是」" in offer
+    assert f"已选择：{plan.title}" in say("是")
+    assert say("退出") == "已退出提醒设置，已有的提醒不变。需要时发送「提醒」。"
+    assert f"沿用 {plan.title}？" in say("材料清单")  # still remembered after leaving 提醒
+    listed = say("是")
+    assert f"申报方式：{plan.route('normal').title}\n" in listed  # the routes of the verdict
+    assert "、".join(r.title for r in plan.routes) in say("全部")
+    assert f"沿用 {plan.title}？" in say("工作年限")
+    assert "截止到 2022年12月31日" in say("是")
+
+
+def test_every_tool_lists_the_plans_in_the_same_order(say: Callable[[str], str]) -> None:
+    def titles(reply: str) -> list[str]:
+        return [m.group(1) for m in re.finditer(r"^\d+\. (\S+?评审)", reply, re.M)]
+
+    lists = [titles(say(word)) for word in ("资格自测", "材料清单", "提醒", "工作年限")]
+    assert len(lists[0]) >= 2
+    assert all(titles_ == lists[0] for titles_ in lists[1:]), lists
+
+
+def test_reminder_yes_is_a_word_not_a_number(say: Callable[[str], str], shared: Services,
+                                             request: pytest.FixtureRequest) -> None:
+    plan = shared.plans[LINPING]
+    menu = say("提醒")
+    number = re.search(r"(\d+)\. " + re.escape(plan.title), menu)
+    assert number, menu
+    say(number.group(1))
+    assert "新年度通知发布后提醒我" in say("申报人")  # its dates are past (clock: 2026-11-25)
+    again = say("1")  # no numbered options were offered: not a yes
+    assert "请回复「新年度通知发布后提醒我」" in again
+    assert _state(shared, request)["step"] == "series"
+    assert "新年度的评审计划发布后，我会通知您一次" in say("可以")
+    assert "新年度通知发布后通知您一次" in say("我的提醒")
