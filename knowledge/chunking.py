@@ -34,6 +34,9 @@ _HEADINGS: list[tuple[int, re.Pattern[str]]] = [
 _LABEL_END = re.compile(r"[。：:；;，,！？]")
 _DATE_LINE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _SENTENCE_END = tuple("。：:；;！？!?）)」”")
+# «个人中心 密码修改», «保存 返回首页»: button and menu labels copied from a screenshot, not a title.
+_UI_LABELS = re.compile(r"[\u4e00-\u9fff]{2,6}(?:[ \t\u3000]+[\u4e00-\u9fff]{2,6})+")
+SIGNATURE = "落款"  # section of the issuer-and-date line: it dates the notice, it answers nothing
 
 
 @dataclass
@@ -96,6 +99,8 @@ def _label(text: str, limit: int = 24) -> str:
 
 def _is_title(text: str) -> bool:
     """A short line without punctuation, e.g. «申报人员网上申报指引»: the title of a part."""
+    if _UI_LABELS.fullmatch(text.strip()):
+        return False
     return 2 <= len(text) <= 30 and not re.search(r"[。，、：；,:;！？!?|\t]", text) and bool(
         re.search(r"[\u4e00-\u9fff]{2}", text)) and not re.search(r"\d$", text)
 
@@ -173,9 +178,14 @@ def chunk_notice(notice: Notice) -> list[Chunk]:
             skip = False
             continue
         nxt = blocks[pos + 1][1] if pos + 1 < len(blocks) else ""
-        if kind == "para" and _DATE_LINE.fullmatch(nxt) and _is_title(text):
-            emit(f"{text} {nxt}")  # the issuer's signature and date, not a part title
-            skip = True
+        signed = kind == "para" and _DATE_LINE.fullmatch(nxt) and _is_title(text)
+        if signed or (kind == "para" and _DATE_LINE.fullmatch(text)):
+            # The issuer's signature and date close the main text: they belong to no clause, and
+            # are kept apart (section «落款») so a «when» question never gets them as its answer.
+            stack = [(0, SIGNATURE, "")]
+            emit(f"{text} {nxt}" if signed else text)
+            stack = []
+            skip = bool(signed)
             continue
         if kind == "table":
             pending_attachment = False
@@ -204,6 +214,8 @@ def chunk_notice(notice: Notice) -> list[Chunk]:
                 continue  # a document title before any clause
             stack = [(0, text.strip(), text)]
             continue
+        if level is None and _UI_LABELS.fullmatch(text):
+            continue  # screenshot labels stay in the notice, but answer nothing
         if level is None:
             parent_text = stack[-1][2] if stack else ""
             emit(text, parent_text if parent_text.endswith(("：", ":")) and len(parent_text) <= 200 else "")
