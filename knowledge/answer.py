@@ -13,7 +13,20 @@ from knowledge.retrieval import Hit, Plan
 from knowledge.text import CJK, clean, compact, split_sentences
 
 MAX_QUESTION_CHARS = 300
+SIBLING_RATIO = 0.7  # a sibling clause this close to the best one, covering as much, is quoted too
 CITE_PREFIX = "出处："
+# Asking for a person or a phone line: when retrieval finds nothing, the notices' contacts answer.
+CONTACT = re.compile(r"人工|客服|热线|联系方式|联系人|联系电话|咨询电话|打电话|电话号码|找谁|问谁")
+# «申报条件是什么» with nothing more specific: the conditions live in other documents.
+CONDITIONS = re.compile(r"条件")
+CONDITION_WORDS = frozenset({"申报", "条件", "申报条件", "评审", "评审条件", "评价条件", "任职资格", "资格",
+                             "任职", "评", "具备", "满足", "符合"})
+
+
+def first_title(text: str) -> str | None:
+    """The first 《document》 named in a text, without its brackets."""
+    m = re.search(r"《([^》]+)》", text)
+    return m.group(1) if m else None
 
 
 @dataclass
@@ -168,7 +181,8 @@ def single(hits: list[Hit], words: list[str], max_chars: int) -> str:
                      and nxt.coverage > 0)
         # A rule elsewhere in the notice that covers the question as fully (a signature line does not count).
         sentence = bool(re.search(r"[。；;]", nxt.chunk.text))
-        as_good = sentence and nxt.coverage >= top.coverage and nxt.score >= top.score * 0.9
+        as_good = sentence and nxt.coverage >= top.coverage and nxt.score >= top.score * (
+            SIBLING_RATIO if siblings else 0.9)  # another step of the same procedure may be the real answer
         if (neighbour or as_good) and len(_passage(top)) + len(_passage(nxt)) <= max_chars * 0.7:
             picked.append(nxt)
             break
@@ -202,8 +216,13 @@ def per_plan(groups: list[tuple[Plan, Hit]], words: list[str], max_chars: int) -
     return body + "\n" + cite
 
 
-def differing(groups: list[tuple[Plan, Hit]], words: list[str]) -> bool:
-    """Do the candidate passages state different numbers (dates, years, counts)?"""
+def differing(groups: list[tuple[Plan, Hit]], words: list[str], wants: re.Pattern[str] | None = None) -> bool:
+    """Do the candidate passages state different numbers (dates, years, counts)? When the question
+    asks for a figure, one plan stating it and another not is a difference worth showing too."""
+    if wants is not None:
+        has = [bool(wants.search(compact(_passage(h)))) for _, h in groups]
+        if any(has) and not all(has):
+            return True
     nums = [_numbers(select(_passage(h), words, 120)) for _, h in groups]
     if not all(nums):
         return False

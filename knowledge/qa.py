@@ -8,6 +8,7 @@ extractive answer (optionally rewritten by an LLM that keeps the citation).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -27,9 +28,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MIN_CORPUS_COVERAGE = 0.5  # share of the question's words the notices use at all; less → off topic
+MIN_CORPUS_COVERAGE = 0.5  # share of the question's words the notices use at all; this or less → off topic
+MIN_TOPIC_COVERAGE = 0.45  # share of all the question's words (unknown ones too) the passage must hold
+MIN_PLACE_COVERAGE = 0.6  # a passage naming another province must also cover the rest of the question
 MIN_COVERAGE = 0.34  # share of those words the best passage must contain to answer from it
 CROSS_PLAN_RATIO = 0.85  # another plan's best passage this close to the top one is a real alternative
+CROSS_PLAN_SCORE = 0.8  # … and ranks nearly as high (a shared word alone, «考核结果» for «出结果», does not)
+MAX_PLANS = 4  # plans listed side by side at most (600 characters hold four short quotes)
 RELOAD_CHECK_S = 2.0
 
 
@@ -118,38 +123,128 @@ class QAService:
         # Contacts are offered only for a plan the question named, not one guessed from «高工» alone.
         named = bool({"series", "region", "plan"} & set(match.facets))
         matched_plans = [r.by_notice[n] for n in match.notices] if named else []
+        contact = bool(compose.CONTACT.search(q))
+
+        def decline(outside: str | None = None, hits: list[Hit] | None = None) -> Answer:
+            if contact and not outside:
+                return self._contacts(matched_plans or r.plans)
+            return Answer(compose.abstain(q, r.plans, matched_plans, outside), kind="abstain",
+                          sources=self._sources((hits or [])[:3]))
+
         outside = r.out_of_scope(q, None)
         if outside:
-            return Answer(compose.abstain(q, r.plans, [], outside), kind="abstain")
+            return decline(outside)
+        # A place outside the notices' regions («上海»): what is left of the question must be
+        # answered by a passage about that place, or the reply would pass off a Zhejiang rule.
+        place = r.named_place(q)
+        if place:
+            words = [w for w in words if place not in w and w not in place]
+            if not words:
+                return decline(place)
+        if not place and compose.CONDITIONS.search(q) and set(words) <= compose.CONDITION_WORDS:
+            return self._conditions(match)
         if not words:
             if match.notices:
                 names = "、".join(f"《{r.by_notice[n].title}》" for n in match.notices[:3])
                 return Answer(f"您想了解{names}的哪方面？例如申报时间、申报条件、材料要求或联系方式。",
                               kind="clarify")
-            return Answer(compose.abstain(q, r.plans, []), kind="abstain")
-        if r.corpus_coverage(words) < MIN_CORPUS_COVERAGE:
-            return Answer(compose.abstain(q, r.plans, matched_plans), kind="abstain")
-        hits = r.search(q, match.notices or None, k=max(self.settings.retrieval_top_k, 10), mode=mode,
-                        words=words, plan_words=match.words)
-        if not hits or hits[0].coverage < MIN_COVERAGE:
-            return Answer(compose.abstain(q, r.plans, matched_plans), kind="abstain",
-                          sources=self._sources(hits[:3]))
+            return decline()
+        if r.corpus_coverage(words) <= MIN_CORPUS_COVERAGE:
+            return decline()
+        k = max(self.settings.retrieval_top_k, 10)
+        hits = r.search(q, match.notices or None, k=k, mode=mode, words=words, plan_words=match.words)
+        elsewhere: list[Hit] = []
+        if plan and (not hits or hits[0].coverage < MIN_COVERAGE):
+            # The user's plan is known: its notice says nothing, but another notice might.
+            elsewhere = r.search(q, None, k=k, mode=mode, words=words, plan_words=match.words)
+            if elsewhere and elsewhere[0].coverage >= MIN_COVERAGE:
+                hits = elsewhere
+        if not hits or hits[0].coverage < MIN_COVERAGE or (
+                r.topic_coverage(words, hits[0].chunk) < MIN_TOPIC_COVERAGE):
+            return decline(None, hits)
+        if place and (place not in compact(hits[0].chunk.index_text)
+                      or r.passage_coverage(words, hits[0].chunk) < MIN_PLACE_COVERAGE):
+            return decline(place)
         outside = r.out_of_scope(q, hits[0].chunk)
         if outside:
-            return Answer(compose.abstain(q, r.plans, matched_plans, outside), kind="abstain")
+            return decline(outside)
         text = self._compose(q, hits, words, match)
+        if elsewhere and hits is elsewhere:
+            label = r.by_notice[match.notices[0]].label
+            note = f"您申报的{label}的通知没有写到这一点；其他通知的规定如下，仅供参考，请以本计划的主管部门答复为准：\n"
+            text = note + text if len(note) + len(text) <= self.settings.answer_max_chars else note + \
+                compose.single(hits, words, self.settings.answer_max_chars - len(note))
         if use_llm and self._llm is not None:
             text = self._llm.rewrite(q, hits[:3], text)
         return Answer(text=text, sources=self._sources(hits[:3]), answered=True)
 
+    def _contacts(self, plans: list) -> Answer:
+        """A request for a person or a phone line the notices do not offer: the contacts they do give."""
+        lines, cites, hits = [], [], []
+        for p in plans:
+            for c in p.contacts:
+                if not c.get("phone"):
+                    continue
+                who = " ".join(str(x) for x in (c.get("org"), c.get("name")) if x)
+                lines.append(f"【{p.label}】{who} {c['phone']}")
+                chunk = self.retriever.find(str(c["phone"]), p.notice)
+                if chunk is not None:
+                    cites.append(f"《{chunk.title}》{chunk.section}")
+                    hits.append(Hit(chunk=chunk, score=1.0, coverage=1.0))
+        if not lines:
+            return Answer(compose.abstain("", self.retriever.plans, []), kind="abstain")
+        text = ("收录的通知没有提供在线人工客服，只给出了以下咨询方式：\n" + "\n".join(lines)
+                + "\n其他计划请咨询所在单位人事部门或当地人力社保部门。")
+        if cites:
+            text += "\n" + compose.CITE_PREFIX + "；".join(dict.fromkeys(cites))
+        return Answer(text=text, sources=self._sources(hits[:3]), answered=True)
+
+    def _conditions(self, match: PlanMatch) -> Answer:
+        """«申报条件是什么»: the notices mostly describe procedure; name where each plan's conditions are."""
+        from knowledge.plans import load_plans
+
+        r = self.retriever
+        try:
+            plan_files = list(load_plans(self.settings.plans_dir).values())
+        except Exception:
+            log.exception("plan files could not be read")
+            plan_files = []
+        wanted = match.notices or [p.notice for p in r.plans]
+        lines, cites, hits = [], [], []
+        for nid in wanted:
+            label = r.by_notice[nid].label
+            own = r.find("申报条件", nid) if nid in r.by_notice else None
+            doc = next((pf.other_conditions_doc for pf in plan_files if pf.notice == nid and pf.other_conditions_doc), None)
+            if doc:
+                named = compose.first_title(doc)
+                chunk = r.find(named, nid) if named else None
+                lines.append(f"【{label}】见{doc.split('（本件')[0].strip()}")
+            elif own is not None:
+                chunk = own
+                lines.append(f"【{label}】见通知{own.section.split(' › ')[0]}")
+            else:
+                continue
+            if chunk is not None:
+                cites.append(f"《{chunk.title}》{chunk.section.split(' › ')[0]}")
+                hits.append(Hit(chunk=chunk, score=1.0, coverage=1.0))
+        if not lines:
+            return Answer(compose.abstain("", r.plans, []), kind="abstain")
+        text = ("收录的通知主要写申报流程和材料要求，学历、资历、业绩等申报条件在各计划的评价条件文件里：\n"
+                + "\n".join(lines) + "\n想核对自己是否符合，可发送「测评」逐项检查。")
+        text = text[: self.settings.answer_max_chars - 80]
+        if cites:
+            text += "\n" + compose.CITE_PREFIX + "；".join(dict.fromkeys(cites))
+        return Answer(text=text, sources=self._sources(hits[:3]), answered=True)
+
     def _compose(self, q: str, hits: list[Hit], words: list[str], match: PlanMatch) -> str:
         max_chars = self.settings.answer_max_chars
+        wants = answer_type(q)
         if not match.detected:
-            groups = self._alternatives(hits)
-            if len(groups) > 1 and compose.differing(groups, words):
+            groups = self._alternatives(hits, wants)
+            stated = not wants or any(wants.search(compact(h.chunk.text)) for _, h in groups)
+            if len(groups) > 1 and stated and compose.differing(groups, words, wants):
                 return compose.per_plan(groups, words, max_chars)
         text = compose.single(hits, words, max_chars)
-        wants = answer_type(q)
         if wants and not wants.search(compact(text)):
             # Asked for a figure the notices do not state: say so rather than let the quote imply one.
             note = "收录的通知没有写明这个数字，相关规定原文如下：\n"
@@ -157,16 +252,27 @@ class QAService:
                 hits, words, max_chars - len(note)))
         return text
 
-    def _alternatives(self, hits: list[Hit]) -> list[tuple]:
-        """The best passage of each plan that answers nearly as well as the top one."""
+    def _alternatives(self, hits: list[Hit], wants: re.Pattern[str] | None = None) -> list[tuple]:
+        """The best passage of each plan that answers nearly as well as the top one; when the
+        question asks for a figure, a plan's passage that states one beats one that does not."""
         top = hits[0]
-        seen: dict[str, Hit] = {}
+
+        def states(h: Hit) -> bool:
+            return bool(wants and wants.search(compact(h.chunk.text)))
+
+        best: dict[str, Hit] = {}
         for h in hits:
-            if h.chunk.notice in seen:
+            if h.coverage < top.coverage * CROSS_PLAN_RATIO or h.score < top.score * CROSS_PLAN_SCORE:
                 continue
-            if h.coverage >= top.coverage * CROSS_PLAN_RATIO and h.score >= top.score * 0.5:
-                seen[h.chunk.notice] = h
-        return [(self.retriever.by_notice[n], h) for n, h in list(seen.items())[:3]]
+            if h.chunk.text.lstrip().startswith("|"):
+                continue
+            cur = best.get(h.chunk.notice)
+            if cur is None or (states(h) and not states(cur)):
+                best[h.chunk.notice] = h
+        groups = list(best.items())
+        if wants and sum(states(h) for _, h in groups) >= 2:
+            groups = [(n, h) for n, h in groups if states(h)]  # plans that state the figure answer it
+        return [(self.retriever.by_notice[n], h) for n, h in groups[:MAX_PLANS]]
 
     @staticmethod
     def _sources(hits: list[Hit]) -> list[Source]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import yaml
 
-from knowledge.chunking import SEP, Chunk
+from knowledge.chunking import SEP, SIGNATURE, Chunk
 from knowledge.text import CJK, SYNONYMS, clean, compact
 
 if TYPE_CHECKING:
@@ -35,7 +35,11 @@ OOV_IDF = 3.0  # weight of a word no notice uses, when judging whether a questio
 
 # «几年», «多少分», «几号» ask for a number with a unit: passages stating one answer better.
 _ASKS = re.compile(r"(?:多少|几)个?(学分|学时|年|分|项|份|字|日|号|天|月|篇|个|人|名|次|元|钱)"
-                   r"|(?:多少|几)[\u4e00-\u9fff]{1,6}?(学分|学时)")
+                   r"|(?:多少|几)[\u4e00-\u9fff]{1,6}?(学分|学时)|多少[\u4e00-\u9fff]{0,3}?(费)|(费)[用]?(?:是|要|需要)?多少")
+_ASK_PREFIX = re.compile(r"^(?:几|多少|最多|最少|最长|最短)")
+_FILLER_WORDS = {"以后", "之后", "然后", "时候", "出来", "那边", "这边", "那里", "这里"}
+_FUNCTION_CHARS = set("后要会能可还就才都也再里算项去来评用放")
+_DURATION = re.compile(r"多久|多长时间|多少天|几天后")
 _DATES = re.compile(r"截止|哪天|什么时候|何时|几月|日期|时间")
 _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
 
@@ -44,6 +48,9 @@ _MIDDLE = re.compile(r"(?<![助高])(?:工程师)|中级|中工")
 _YEAR = re.compile(r"(20\d{2})\s*年?")
 # Level words select the plan; they say nothing about which clause answers.
 PLAN_GENERIC = {"工程师", "高级工程师", "高工", "职称", "中级", "高级", "专业"}
+# Which device to use: a question naming one is answered by a passage naming any.
+DEVICES = ("手机", "电脑", "电脑端", "手机端", "移动端", "平板", "app", "小程序")
+GENERIC_ACTS = {"申报", "评审", "申请", "评定"}
 SCOPE: dict[str, list[str]] = yaml.safe_load((Path(__file__).with_name("scope.yaml")).read_text(encoding="utf-8"))
 
 
@@ -145,9 +152,13 @@ def answer_type(question: str) -> re.Pattern[str] | None:
     q = clean(question)
     m = _ASKS.search(q)
     if m:
-        asked = m.group(1) or m.group(2)
-        unit = {"号": "日", "天": "日", "钱": "元"}.get(asked, asked)
-        return re.compile(_NUMERAL + re.escape(unit))
+        asked = next(g for g in m.groups() if g)
+        unit = {"号": "日", "天": "日", "钱": "元", "费": "元"}.get(asked, asked)
+        # «5个工作日» answers «几天»; «3个项目» answers «几个».
+        unit_re = "[个项]" if unit in "个项" else re.escape(unit)  # «几个业绩» ← «不超过5项»
+        return re.compile(_NUMERAL + r"(?:个)?(?:工作|自然|周)?" + unit_re)
+    if _DURATION.search(q):
+        return re.compile(_NUMERAL + r"(?:个)?(?:工作|自然)?(?:日|天|周|月|年)")
     if _DATES.search(q):
         return re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日")
     return None
@@ -173,6 +184,37 @@ class Retriever:
         self._compact = [compact(c.index_text) for c in index.chunks]
         self._corpus = "\n".join(self._compact)
         self._labels = [compact(c.section.rsplit(SEP, 1)[-1]) for c in index.chunks]
+        self._pos = {c.id: i for i, c in enumerate(index.chunks)}
+
+    def passage_coverage(self, words: list[str], chunk: Chunk) -> float:
+        return self.coverage(words, self._pos[chunk.id])
+
+    def topic_coverage(self, words: list[str], chunk: Chunk) -> float:
+        """IDF-weighted share of ALL the question's words in the passage, words no notice uses
+        included («评委名单»: «名单» is nowhere, so a passage about «评委会» covers half at most)."""
+        text = self._compact[self._pos[chunk.id]]
+        total = got = 0.0
+        for w in words:
+            if w.isascii() and w not in self.index.bm25:
+                continue
+            weight = self.index.bm25.idf.get(w, OOV_IDF)
+            total += weight
+            got += weight * self._credit(w, text)
+        return got / total if total else 0.0
+
+    def find(self, needle: str, notice: str | None = None) -> Chunk | None:
+        """The first passage (of a notice) that states `needle` (a phone number, a document name)."""
+        needle = compact(needle)
+        for i, c in enumerate(self.index.chunks):
+            if (notice is None or c.notice == notice) and c.section != SIGNATURE and needle in self._compact[i]:
+                return c
+        return None
+
+    @staticmethod
+    def named_place(question: str) -> str | None:
+        """A province or city outside the notices' regions named in the question («上海»)."""
+        q = clean(question)
+        return next((w for w in SCOPE.get("other_places", []) if w in q), None)
 
     def plans_for(self, plan: str | None) -> list[str]:
         """An explicit plan id (or notice id) → its notices; unknown ids select nothing."""
@@ -188,9 +230,14 @@ class Retriever:
             for d in drop:
                 if d in w:
                     w = w.replace(d, "")
-            if len(w) > 1 or w.isdigit() or w in SYNONYMS.values():
+            w = _ASK_PREFIX.sub("", w) if len(w) > 2 else w  # «最多放» → «放», «几篇» stays out below
+            if _ASK_PREFIX.match(w) or w in _FILLER_WORDS or (len(w) == 2 and all(ch in _FUNCTION_CHARS for ch in w)):
+                continue  # «几天», «后要», «项会»: segmentation leftovers of the question's wording
+            if len(w) > 1 or w.isdigit():
                 out.append(w)
-        return list(dict.fromkeys(out))
+        # «申报», «评审» name the whole business: evidence only when the question says nothing else.
+        specific = [w for w in out if w not in GENERIC_ACTS]
+        return list(dict.fromkeys(specific or out))
 
     @staticmethod
     def _credit(word: str, text: str) -> float:
@@ -198,6 +245,8 @@ class Retriever:
         («计算机软件» against «计算机技术与软件» → 0.75); a colloquial word counts via its notice form."""
         if word in text or (word in SYNONYMS and SYNONYMS[word] in text):
             return 1.0
+        if word in DEVICES and any(d in text for d in DEVICES):
+            return 1.0  # «用手机申报吗» is answered by «通过电脑端登录»
         if len(word) >= 3 and word.endswith("证") and word[:-1] in text:  # «技师证» → «技师…资格»
             return 1.0
         if len(word) < 3 or not CJK.search(word):
@@ -263,7 +312,10 @@ class Retriever:
         bm25_rank: dict[int, int] = {}
         bm25_raw = np.zeros(len(chunks), dtype=np.float32)
         if mode in ("hybrid", "bm25"):
-            bm25_raw = self.index.bm25.scores(self.tokenizer.query_terms(self._strip(question, plan_words)))
+            terms = self.tokenizer.query_terms(self._strip(question, plan_words))
+            if any(d in terms for d in DEVICES):
+                terms += [d for d in DEVICES if d not in terms]
+            bm25_raw = self.index.bm25.scores(terms)
             masked = np.where(allowed, bm25_raw, -1.0)
             order = np.argsort(-masked)[:POOL]
             bm25_rank = {int(i): r for r, i in enumerate(order) if masked[i] > 0}
@@ -289,6 +341,7 @@ class Retriever:
             final = {i: fused[i] / best + COVERAGE_WEIGHT * cov[i] + LABEL_WEIGHT * self.coverage(words, i, label=True)
                      + (ANSWER_TYPE_WEIGHT if wants and wants.search(self._compact[i]) else 0.0)
                      - (0.2 if chunks[i].text.lstrip().startswith("|") else 0.0)  # a table is a poor answer
+                     - (1.0 if chunks[i].section == SIGNATURE else 0.0)  # the issuer's line answers nothing
                      for i in fused}
         else:  # the single-signal baselines rank by that signal alone
             final = {i: fused[i] / best for i in fused}

@@ -49,7 +49,13 @@ SYNONYMS: dict[str, str] = {
     "评上": "取得",
     "寄": "邮寄",
     "签": "签署",
+    "国企": "国有",
+    "央企": "中央企业",
+    "电脑": "电脑端",
 }
+
+# Notice words jieba splits apart («一式|两份» is how the notices count copies).
+EXTRA_WORDS = ("一式",)
 
 # Question words carry no topic: they must not count as evidence for or against a passage.
 QUESTION_WORDS = frozenset(
@@ -106,7 +112,7 @@ class Tokenizer:
             self._jieba.load_userdict(str(user_dict))
         else:
             log.warning("user dictionary %s missing", user_dict)
-        for word in (*SYNONYMS, *SYNONYMS.values()):
+        for word in (*SYNONYMS, *SYNONYMS.values(), *EXTRA_WORDS):
             self._jieba.add_word(word)
         self.stopwords = _read_words(stopwords)
 
