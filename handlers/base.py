@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from bot.services import Services
 
-# The keys that outlive a dialog: the plan the user last chose in any tool, and the routes an
-# eligibility result found for a plan ({"plan": id, "routes": [...]}). Read through
-# handlers/plan_choice.py; everything else in the state belongs to the active dialog.
-STICKY = ("last_plan", "plan_routes")
+# The keys that outlive a dialog: the plan the user last chose in any tool, the routes an
+# eligibility result found for a plan ({"plan": id, "routes": [...]}) — both read through
+# handlers/plan_choice.py — and the last eligibility verdict (「详情」). Everything else in the
+# state belongs to the active dialog.
+STICKY = ("last_plan", "plan_routes", "last_verdict")
 
 Kind = Literal["text", "voice", "image", "event", "other"]
 
