@@ -173,3 +173,11 @@ def test_reminder_yes_is_a_word_not_a_number(say: Callable[[str], str], shared: 
     assert _state(shared, request)["step"] == "series"
     assert "新年度的评审计划发布后，我会通知您一次" in say("可以")
     assert "新年度通知发布后通知您一次" in say("我的提醒")
+
+
+def test_help_names_every_command_a_user_cannot_guess(say: Callable[[str], str]) -> None:
+    text = say("帮助")
+    for word in ("资格自测", "提醒", "我的提醒", "取消提醒", "证件照", "述职检查", "工作年限", "材料清单",
+                 "更多", "删除我的信息"):
+        assert f"「{word}」" in text, word
+    assert len(text) <= 300  # one screen on a phone
