@@ -13,6 +13,8 @@ from knowledge.retrieval import Hit, Plan
 from knowledge.text import CJK, clean, compact, split_sentences
 
 MAX_QUESTION_CHARS = 300
+SEP_ = " › "
+OTHER_ROUTE_RATIO = 0.7  # another clause stating the asked-for figure, ranked this close, is quoted too
 SIBLING_RATIO = 0.7  # a sibling clause this close to the best one, covering as much, is quoted too
 CITE_PREFIX = "出处："
 # Asking for a person or a phone line: when retrieval finds nothing, the notices' contacts answer.
@@ -166,9 +168,11 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+(?:\.\d+)?", text))
 
 
-def single(hits: list[Hit], words: list[str], max_chars: int) -> str:
+def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[str] | None = None) -> str:
     """The best passage, plus a second one of the same notice when it is the neighbouring item of a
-    short passage or answers just as well (a rule and its exception, a step and the next step)."""
+    short passage or answers just as well (a rule and its exception, a step and the next step);
+    for a «how many / when» question, also another clause of the notice that states such a figure
+    (another route: «本科毕业后…5年» and «本科…聘任助理工程师满4年»)."""
     top = hits[0]
     picked = [top]
     for nxt in hits[1:3]:
@@ -186,15 +190,34 @@ def single(hits: list[Hit], words: list[str], max_chars: int) -> str:
         if (neighbour or as_good) and len(_passage(top)) + len(_passage(nxt)) <= max_chars * 0.7:
             picked.append(nxt)
             break
+    if wants is not None:
+        parents = {h.chunk.section.rsplit(SEP_, 1)[0] for h in picked}
+        for nxt in hits[1:5]:
+            if (nxt in picked or nxt.chunk.notice != top.chunk.notice or nxt.coverage <= 0
+                    or nxt.score < top.score * OTHER_ROUTE_RATIO or nxt.chunk.text.lstrip().startswith("|")
+                    or nxt.chunk.section.rsplit(SEP_, 1)[0] in parents
+                    or not wants.search(compact(nxt.chunk.text))):
+                continue
+            if sum(len(_passage(h)) for h in picked) + len(_passage(nxt)) <= max_chars * 0.8:
+                picked.append(nxt)
+            break
     picked.sort(key=lambda h: h.chunk.order)
     cite = f"{CITE_PREFIX}《{top.chunk.title}》" + _sections([h.chunk.section.strip() for h in picked])
     budget = max_chars - len(cite) - 1
     parts = [_passage(h) for h in picked]
-    if len(picked) == 2 and picked[0].chunk.context and picked[0].chunk.context == picked[1].chunk.context:
-        parts[1] = picked[1].chunk.text.strip()  # two items of one list: its lead-in once
+    for i in range(1, len(picked)):
+        if picked[i].chunk.context and picked[i].chunk.context == picked[i - 1].chunk.context:
+            parts[i] = picked[i].chunk.text.strip()  # items of one list: its lead-in once
     body = "\n".join(parts)
     if len(body) > budget:
         body = "\n".join(select(p, words, budget // len(parts)) for p in parts)
+    if wants is not None and len(picked) > 1:
+        figures = [frozenset(wants.findall(compact(p))) for p in parts]
+        if all(figures) and len(set(figures)) == len(figures):
+            n = "两" if len(parts) == 2 else "几"
+            head = f"通知中有{n}处相关规定，所说的时间、环节或对象不同，请对照查看：\n"
+            if len(head) + len(body) + len(cite) + 1 <= max_chars:
+                body = head + body
     return body + "\n" + cite
 
 

@@ -244,12 +244,12 @@ class QAService:
             stated = not wants or any(wants.search(compact(h.chunk.text)) for _, h in groups)
             if len(groups) > 1 and stated and compose.differing(groups, words, wants):
                 return compose.per_plan(groups, words, max_chars)
-        text = compose.single(hits, words, max_chars)
+        text = compose.single(hits, words, max_chars, wants)
         if wants and not wants.search(compact(text)):
             # Asked for a figure the notices do not state: say so rather than let the quote imply one.
             note = "收录的通知没有写明这个数字，相关规定原文如下：\n"
             text = note + (text if len(note) + len(text) <= max_chars else compose.single(
-                hits, words, max_chars - len(note)))
+                hits, words, max_chars - len(note), wants))
         return text
 
     def _alternatives(self, hits: list[Hit], wants: re.Pattern[str] | None = None) -> list[tuple]:

@@ -160,7 +160,7 @@ def answer_type(question: str) -> re.Pattern[str] | None:
     if _DURATION.search(q):
         return re.compile(_NUMERAL + r"(?:个)?(?:工作|自然)?(?:日|天|周|月|年)")
     if _DATES.search(q):
-        return re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日")
+        return re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日|\d{1,2}\s*月")  # «11 月评审结束后» too
     return None
 
 
