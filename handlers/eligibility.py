@@ -9,15 +9,25 @@ in ctx.state, which the dispatcher persists, so a restart loses nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import unicodedata
 from typing import Any
 
 from handlers.base import Context, Incoming
-from knowledge.facts import ASK_ORDER, FACTS, FactError, describe, fact_by_label, parse_fact, to_json
+from knowledge.facts import (
+    ASK_ORDER,
+    FACTS,
+    FactError,
+    check_date,
+    describe,
+    fact_by_label,
+    parse_fact,
+    to_json,
+)
 from knowledge.plans import Plan, match_plans
-from knowledge.rules import evaluate, render_text
+from knowledge.rules import cn_date, evaluate, render_text, served, ym
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +40,7 @@ RESTART = ("重新开始", "重来", "从头开始", "重新测", "重新自测"
 BACK = ("上一步", "上一题", "返回", "回到上一步", "back")
 SKIP = ("跳过", "不知道", "不清楚", "不确定", "忘了", "不记得")
 DETAIL = ("详情", "详细", "查看详情", "依据")
+DETAIL_WORDS = ("详情", "查看详情", "逐条依据")  # registered as a command: works after the dialog too
 HINT = "（随时可说「上一步」「修改学历」「跳过」「重新开始」「退出」）"
 
 _QUESTION = re.compile(r"怎么|怎样|多少|哪|吗|什么|如何|为什么|为啥|能不能|可不可以|几号|几月|几天|何时|啥时候|么$")
@@ -57,6 +68,7 @@ def start(msg: Incoming, ctx: Context) -> str:
         return "资格自测暂时不可用（评审计划资料有误），请稍后再试，或直接提问。"
     remembered = ctx.state.get("last_plan") or ctx.state.get("plan")
     ctx.enter(FLOW, plan=None, facts={}, history=[], skipped=[], misses=0, pending=PLAN)
+    ctx.state.pop("last_verdict", None)  # a new test replaces the old verdict (「详情」)
     words = _norm(msg.text)
     for w in sorted(START_WORDS, key=len, reverse=True):
         words = words.replace(w, "")
@@ -98,18 +110,28 @@ def handle(msg: Incoming, ctx: Context) -> str | None:
         return "资格自测暂时不可用（评审计划资料有误），请稍后再试，或直接提问。"
     plan = plans.get(ctx.state.get("plan") or "")
     if msg.kind not in ("text", "voice"):
-        return "资格自测进行中，请用文字回答。\n" + (_question(ctx, plan) if plan else _plan_menu(ctx, plans))
+        return _non_text(msg, ctx, plans, plan)
     text = _norm(msg.text)
     low = text.lower()
 
     if low in EXIT:
-        ctx.leave()
+        _leave(ctx, plan)
         return "已退出资格自测。需要时再发送「资格自测」。"
     if low in RESTART:
         ctx.enter(FLOW, plan=None, facts={}, history=[], skipped=[], misses=0, pending=PLAN)
         return "好的，重新开始。\n" + _plan_menu(ctx, plans)
     if plan is None:
+        if low in BACK:
+            return "这已经是第一个问题（选择评审计划），没有上一步了。\n" + _plan_menu(ctx, plans)
+        if low in SKIP:
+            return "评审计划不能跳过：每个计划的条件不同，请先选一个。\n" + _plan_menu(ctx, plans)
+        if _MODIFY.match(text) or _CORRECTION.match(text) or low in ("修改", "更改", "改"):
+            return "还没有回答过问题，先选择评审计划。\n" + _plan_menu(ctx, plans)
         return _on_plan_answer(ctx, plans, text)
+    if ctx.state.get("correcting"):
+        chosen = _correction_choice(ctx, plan, text)
+        if chosen is not None:
+            return chosen
     if ctx.state.get("done"):
         return _after_result(msg, ctx, plan, text)
     if low in BACK:
@@ -130,11 +152,35 @@ def handle(msg: Incoming, ctx: Context) -> str | None:
     if "?" in text or (_QUESTION.search(text) and (FACTS[pending].type == "text" or not _parses(pending, text))):
         return _digress(ctx, plan, text)
     try:
-        value = parse_fact(pending, text)
+        value = _parse(plan, pending, text)
     except FactError as exc:
         return _missed(ctx, plan, pending, str(exc))
     _store(ctx, pending, value)
     return _next(ctx, plan)
+
+
+def _parse(plan: Plan, fact: str, text: str) -> Any:
+    """A dialog answer; dates must also precede the plan's cut-off they are counted to."""
+    value = parse_fact(fact, text)
+    if FACTS[fact].type == "date":
+        check_date(fact, value, plan.as_of)
+    return value
+
+
+def _non_text(msg: Incoming, ctx: Context, plans: dict[str, Plan], plan: Plan | None) -> str:
+    """A photo mid-test goes to the photo check (registry OTHER), then the question again."""
+    from handlers import registry  # registry imports this module
+
+    again = _question(ctx, plan) if plan and not ctx.state.get("done") else ("" if plan else _plan_menu(ctx, plans))
+    handler = registry.OTHER.get(msg.kind)
+    if handler is None:
+        return "资格自测进行中，请用文字回答。\n" + again
+    try:
+        reply = handler(msg, ctx) or ""
+    except Exception:  # the photo check failing must not end the test
+        log.exception("eligibility: %s handler failed mid-dialog", msg.kind)
+        reply = "这张图片没能处理，请稍后再发。"
+    return reply + ("\n\n—— 继续资格自测 ——\n" + again if again else "")
 
 
 def _parses(fact: str, text: str) -> bool:
@@ -191,11 +237,25 @@ def _next(ctx: Context, plan: Plan) -> str:
             return _next(ctx, plan)
         why = [i["message"] for r in result["routes"].values() for i in r["unknown"] if fact in i.get("needs", [])]
         lead = f"还需补充：{why[0]}。\n" if why else ""
+    lead = _clash(ctx, result) + lead
     if fact is None:
-        return _result(ctx, plan, result)
+        return lead + _result(ctx, plan, result)
     ctx.state["pending"] = fact
     ctx.state["misses"] = 0
     return lead + _question(ctx, plan)
+
+
+def _clash(ctx: Context, result: dict[str, Any]) -> str:
+    """Answers that contradict each other (6 years of work but graduated 2½ years ago): said
+    once, plainly, with how to fix it; the engine counts the smaller figure meanwhile."""
+    said = set(ctx.state.get("clashes_said") or [])
+    for r in result["routes"].values():
+        for item in r["failed"] + r["passed"]:
+            text = item.get("inconsistent")
+            if text and text not in said:
+                ctx.state["clashes_said"] = [*said, text]
+                return f"⚠️ 前后不一致：{text}。如果说错了，可以说「修改工作年限」或「修改毕业时间」。\n"
+    return ""
 
 
 def next_fact(result: dict[str, Any], skipped: set[str], plan: Plan | None = None) -> str | None:
@@ -219,8 +279,15 @@ def _question(ctx: Context, plan: Plan | None) -> str:
     fact = ctx.state.get("pending")
     if plan is None or fact not in FACTS:
         return ""
-    n = len(ctx.state.get("history", [])) + 1
-    return f"{n}. " + plan.questions.get(fact, FACTS[fact].question)
+    # No question numbers: skips, 上一步 and corrections made them repeat (two 「2.」).
+    text = plan.questions.get(fact, FACTS[fact].question)
+    grad = (ctx.state.get("facts") or {}).get("graduation_date")
+    if fact == "related_work_years" and grad and plan.as_of:
+        since = parse_fact("graduation_date", grad)
+        y, m = served(since, plan.as_of)
+        text += (f"（您 {since.year}年{since.month}月 毕业，到 {cn_date(plan.as_of)} 共 {ym(y, m)}；"
+                 f"只算毕业后的本专业工作）")
+    return text
 
 
 def _missed(ctx: Context, plan: Plan, fact: str, error: str) -> str:
@@ -233,16 +300,17 @@ def _missed(ctx: Context, plan: Plan, fact: str, error: str) -> str:
     return f"{error}。\n{_question(ctx, plan)}（例如「{spec.example}」）"
 
 
-def _qa(ctx: Context, text: str) -> str:
+def _qa(ctx: Context, text: str, plan: Plan | None = None) -> str:
     try:
-        return ctx.services.qa.answer(text).text
+        # The plan being tested comes first: a side question in a 临平 test is about 临平.
+        return ctx.services.qa.answer(text, plan=plan.id if plan else None).text
     except Exception:  # Q&A down must not break the dialog
         log.exception("eligibility: Q&A failed on a digression")
         return "这个问题暂时答不上来，自测结束后可以再问我。"
 
 
 def _digress(ctx: Context, plan: Plan, text: str) -> str:
-    return _qa(ctx, text) + "\n\n—— 继续资格自测 ——\n" + _question(ctx, plan)
+    return _qa(ctx, text, plan) + "\n\n—— 继续资格自测 ——\n" + _question(ctx, plan)
 
 
 def _back(ctx: Context, plans: dict[str, Plan], plan: Plan) -> str:
@@ -274,45 +342,121 @@ def _modify(ctx: Context, plans: dict[str, Plan], plan: Plan, what: str) -> str:
     return f"好的，重新回答「{FACTS[fact].label}」{was}：\n" + _question(ctx, plan)
 
 
+def _kind(fact: str) -> str:
+    """Answers of one kind compete for a correction: a date fits every date question."""
+    if fact == "related_work_years":
+        return "years"
+    spec = FACTS[fact]
+    return fact if spec.type == "enum" else ("number" if spec.type == "int" else spec.type)
+
+
 def _correct(ctx: Context, plan: Plan, rest: str) -> str:
-    """「我说错了，是硕士」: find the answered fact the new words fit, most recent first."""
+    """「我说错了，是19年3月」: the answered fact whose parser takes the new words — of each kind
+    the most recently asked (a date → the last date question). Two kinds fit → ask which."""
     history = list(ctx.state.get("history", []))
     if not rest:
         return "哪一项说错了？可以直接说「我说错了，是硕士」，或「修改学历」。\n" + _question(ctx, plan)
-    candidates = [f for f in reversed(history) if FACTS[f].type not in ("text", "list")]
-    if history and history[-1] not in candidates:
-        candidates.append(history[-1])
-    for fact in candidates:
+    fits: dict[str, tuple[str, Any]] = {}  # kind → (most recent fact of that kind, value)
+    for fact in reversed(history):
+        if FACTS[fact].type in ("text", "list"):
+            continue
         try:
-            value = parse_fact(fact, rest)
+            value = _parse(plan, fact, rest)
         except FactError:
             continue
-        _store(ctx, fact, value)
-        ctx.state["done"] = False
-        return f"已更正：{FACTS[fact].label} → {describe(fact, value)}。\n" + _next(ctx, plan)
-    return f"没明白要改成什么（「{rest[:20]}」）。可以说「修改学历」再重新回答。\n" + _question(ctx, plan)
+        fits.setdefault(_kind(fact), (fact, value))
+    if not fits:
+        # Free-text answers (专业) only when the words are no other kind of answer.
+        for fact in reversed(history):
+            if FACTS[fact].type == "text":
+                with contextlib.suppress(FactError):
+                    fits["text"] = (fact, _parse(plan, fact, rest))
+                break
+    if len(fits) == 1:
+        fact, value = next(iter(fits.values()))
+        return _apply_correction(ctx, plan, fact, value)
+    if len(fits) > 1:
+        options = [f for f, _ in fits.values()]
+        ctx.state["correcting"] = {"value": rest, "options": options}
+        names = "、".join(f"{i}. {FACTS[f].label}" for i, f in enumerate(options, 1))
+        return f"「{rest[:20]}」要更正哪一项？{names}（回复序号或名称）"
+    pending = ctx.state.get("pending")
+    if pending in FACTS and pending not in history and not ctx.state.get("done"):
+        try:  # nothing answered fits: it is the answer to the question being asked
+            value = _parse(plan, pending, rest)
+        except FactError:
+            pass
+        else:
+            _store(ctx, pending, value)
+            return _next(ctx, plan)
+    return (f"「{rest[:20]}」对不上已回答的问题，没有更改。可以说「修改学历」「修改聘任时间」等再重新回答。\n"
+            + _question(ctx, plan))
+
+
+def _apply_correction(ctx: Context, plan: Plan, fact: str, value: Any) -> str:
+    _store(ctx, fact, value)
+    ctx.state["done"] = False
+    ctx.state.pop("correcting", None)
+    return f"已更正：{FACTS[fact].label} → {describe(fact, value)}。\n" + _next(ctx, plan)
+
+
+def _correction_choice(ctx: Context, plan: Plan, text: str) -> str | None:
+    """The reply to 「要更正哪一项？」; anything else drops the question and is handled as usual."""
+    pending = ctx.state.pop("correcting", None) or {}
+    options = [f for f in pending.get("options", []) if f in FACTS]
+    m = re.fullmatch(r"第?\s*(\d)\s*(?:个|项)?", text)
+    fact = options[int(m.group(1)) - 1] if m and 1 <= int(m.group(1)) <= len(options) else fact_by_label(text)
+    if fact not in options:
+        return None
+    try:
+        value = _parse(plan, fact, pending["value"])
+    except FactError as exc:
+        return f"{exc}。\n" + _question(ctx, plan)
+    return _apply_correction(ctx, plan, fact, value)
 
 
 # --- the result ----------------------------------------------------------------------------
 
+MAX_REPLY = 600  # characters in one reply before the gateway has to page it
+NEXT_STEPS = ("发送「提醒」订阅本计划的截止日期提醒，发送「材料清单」看完整申报材料；"
+              "回复「详情」看逐条依据，「修改学历」等可改答案。")
+
+
 def _result(ctx: Context, plan: Plan, result: dict[str, Any]) -> str:
+    # The verdict outlives the dialog (until the next 资格自测), so 「详情」 works later too.
     ctx.state.update(done=True, pending=None, eligible_routes=result["eligible_routes"],
-                     eligibility_plan=plan.id)
-    summary = render_text(result, plan, detail=False, materials=False)
-    lines = [summary, "发送「提醒」订阅本计划的截止日期提醒；回复「详情」看逐条依据，「修改学历」等可改答案。"]
+                     eligibility_plan=plan.id,
+                     last_verdict={"plan": plan.id, "facts": dict(ctx.state.get("facts") or {})})
+    lines = [render_text(result, plan, detail=False, materials=False)]
     routes = result["eligible_routes"] or result["stated_conditions_met_routes"]
     if routes:
         items = plan.materials(routes[0])
-        lines.append(f"📋 {plan.route(routes[0]).title}材料：" + "；".join(
-            f"{i}.{m.text}" for i, m in enumerate(items, 1)))
+        listing = f"📋 {plan.route(routes[0]).title}材料：" + "；".join(f"{i}.{m.text}" for i, m in enumerate(items, 1))
+        # One message: the list inline when it fits, else one line pointing to 「材料清单」.
+        if sum(map(len, [*lines, listing, NEXT_STEPS])) + 3 > MAX_REPLY:
+            listing = f"📋 {plan.route(routes[0]).title}需准备 {len(items)} 项材料，发送「材料清单」查看。"
+        lines.append(listing)
+    lines.append(NEXT_STEPS)
     return "\n".join(lines)
+
+
+def _leave(ctx: Context, plan: Plan | None) -> None:
+    """End the dialog, keeping what later messages use: the plan and routes (提醒／材料清单) and
+    the last verdict (详情)."""
+    keep: dict[str, Any] = {}
+    if ctx.state.get("last_verdict"):
+        keep["last_verdict"] = ctx.state["last_verdict"]
+    if plan is not None and ctx.state.get("done"):
+        keep.update(last_plan=plan.id, plan=plan.id, eligible_routes=ctx.state.get("eligible_routes", []),
+                    eligibility_plan=plan.id)
+    ctx.leave()
+    ctx.state.update(keep)
 
 
 def _after_result(msg: Incoming, ctx: Context, plan: Plan, text: str) -> str:
     low = text.lower()
     if low in DETAIL:
-        result = evaluate(plan, ctx.state.get("facts") or {})
-        return render_text(result, plan, detail=True, materials=True)
+        return _detail_text(ctx, ctx.state.get("last_verdict") or {"plan": plan.id, "facts": ctx.state.get("facts")})
     if low in BACK:
         return _back(ctx, _plans(ctx), plan)
     m = _MODIFY.match(text)
@@ -321,8 +465,33 @@ def _after_result(msg: Incoming, ctx: Context, plan: Plan, text: str) -> str:
     m = _CORRECTION.match(text)
     if m:
         return _correct(ctx, plan, (m.group(1) or m.group(2) or "").strip())
-    # Anything else ends the dialog; remember the plan and routes for 提醒 / 材料清单.
-    keep = {"last_plan": plan.id, "plan": plan.id, "eligible_routes": ctx.state.get("eligible_routes", [])}
-    ctx.leave()
-    ctx.state.update(keep)
-    return _qa(ctx, msg.text)
+    # Anything else ends the dialog and is answered by Q&A (about this plan first).
+    _leave(ctx, plan)
+    return _qa(ctx, msg.text, plan)
+
+
+def _detail_text(ctx: Context, verdict: dict[str, Any]) -> str:
+    plan = _plans(ctx).get(str(verdict.get("plan")))
+    if plan is None:
+        return "上次自测的评审计划已不在资料中，请发送「资格自测」重新测。"
+    try:
+        result = evaluate(plan, verdict.get("facts") or {})
+    except FactError:  # answers that no longer validate (e.g. a plan file changed)
+        return "上次自测的答案与现有计划资料对不上，请发送「资格自测」重新测。"
+    return render_text(result, plan, detail=True, materials=True)
+
+
+def detail(msg: Incoming, ctx: Context) -> str:
+    """「详情」 as a command: the clause-by-clause basis of the last verdict, whenever asked."""
+    if ctx.flow == FLOW and not ctx.state.get("done"):
+        plan = _plans(ctx).get(ctx.state.get("plan") or "")
+        again = _question(ctx, plan) if plan else _plan_menu(ctx, _plans(ctx))
+        return "资格自测还没出结果，回答完问题后再发「详情」。\n" + again
+    verdict = ctx.state.get("last_verdict")
+    if not verdict:
+        return "还没有资格自测的结果。发送「资格自测」，回答几个问题后可看逐条依据。"
+    try:
+        return _detail_text(ctx, verdict)
+    except Exception:  # a broken plan file must not take the chat down
+        log.exception("eligibility: detail failed")
+        return "逐条依据暂时无法显示，请稍后再试。"

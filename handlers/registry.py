@@ -53,6 +53,7 @@ COMMANDS: list[Command] = [
     Command(("取消提醒", "退订提醒", "停止提醒"), reminders.cancel),
     Command(reminders.SERIES_WORDS, reminders.series),
     Command(("删除我的信息", "删除我的数据", "删除信息"), reminders.forget),
+    Command(eligibility.DETAIL_WORDS, eligibility.detail),  # the last verdict's basis, any time
     Command(eligibility.START_WORDS, eligibility.start, prefixes=("资格自测",), flow=eligibility.FLOW),
     Command(help_.IDLE_WORDS, help_.nothing_active, idle_only=True),
 ]

@@ -157,7 +157,7 @@ def test_specialty_accepts_fields_of_work(text: str) -> None:
 
 
 def test_future_dates_are_refused_with_an_example() -> None:
-    with pytest.raises(FactError, match="晚于今天.*例如「2018年3月」"):
+    with pytest.raises(FactError, match=r"晚于今天.*例如「2018年3月」"):
         parse_fact("title_since", f"{dt.date.today().year + 4}年3月")
     with pytest.raises(FactError, match="晚于本计划的年限截止日"):
         validate_facts({"graduation_date": "2023-07-01"}, as_of=dt.date(2022, 12, 31))
