@@ -40,7 +40,7 @@ TARGETS = {"p99_ms": 300.0, "msgs_per_s": 150.0}
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.app import create_app
+    from bot.app import create_app, limit_native_threads
     from bot.settings import Settings
     from bot.wechat.fake_server import FakeWeChat
     from handlers import qa, registry
@@ -50,6 +50,7 @@ def serve(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"state_url": args.state_url, "wechat_api_base": fake.base_url,
                                  "log_level": "WARNING", "database_url": args.database_url}
     settings = Settings(**overrides)
+    limit_native_threads(settings)  # as `serve` and the gunicorn workers do
     inner = qa.handle if args.handler == "qa" else (lambda msg, ctx: f"收到：{msg.text}")
 
     def counted(msg: Incoming, ctx: Context) -> str | None:
@@ -69,8 +70,8 @@ def serve(args: argparse.Namespace) -> int:
 
 # --- client side ----------------------------------------------------------------------------------
 def questions() -> list[str]:
-    items = yaml.safe_load((Path("/work/shared/eval/qa_dev.yaml")).read_text(encoding="utf-8")) \
-        if Path("/work/shared/eval/qa_dev.yaml").exists() else []
+    dev = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "qa_dev.yaml"
+    items = yaml.safe_load(dev.read_text(encoding="utf-8")) if dev.exists() else []
     qs = [str(i["q"]) for i in items if isinstance(i, dict) and i.get("q")]
     return qs or ["临平区制造业工程师网上申报是几号到几号？", "证件照有什么要求？", "本人述职最多能写多少字"]
 

@@ -6,6 +6,8 @@ services (store connections, knowledge index) from the environment.
 
 from __future__ import annotations
 
-from bot.app import create_app
+from bot.app import create_app, limit_native_threads
+from bot.settings import get_settings
 
+limit_native_threads(get_settings())
 app = create_app()

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         "", description="sentence-transformers model path or name (backend `sentence-transformers`)")
     chroma_url: str = Field("", description="Chroma server URL (HttpClient); empty = embedded store in DATA_DIR")
+    embedding_threads: int = Field(
+        1, description="OpenMP threads per embedding call in `serve` and web workers (0 = all cores); "
+        "requests already run in parallel")
     retrieval_top_k: int = Field(5, description="passages fused into an answer")
     answer_max_chars: int = Field(600, description="longest extractive answer, in characters")
 

@@ -15,10 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.app import create_app
+    from bot.app import create_app, limit_native_threads
     from bot.settings import get_settings
 
     s = get_settings()
+    limit_native_threads(s)
     uvicorn.run(create_app(), host=args.host or s.host, port=args.port or s.port,
                 log_level=s.log_level.lower(), access_log=False)
     return 0
