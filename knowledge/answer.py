@@ -15,6 +15,7 @@ from knowledge.text import CJK, clean, compact, split_sentences
 MAX_QUESTION_CHARS = 300
 SEP_ = " › "
 OTHER_ROUTE_RATIO = 0.7  # another clause stating the asked-for figure, ranked this close, is quoted too
+OTHER_ROUTE_COVERAGE = 0.3  # … and holding a fair part of the question's words
 SIBLING_RATIO = 0.7  # a sibling clause this close to the best one, covering as much, is quoted too
 CITE_PREFIX = "出处："
 # Asking for a person or a phone line: when retrieval finds nothing, the notices' contacts answer.
@@ -168,6 +169,21 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+(?:\.\d+)?", text))
 
 
+def _names(label: str, words: list[str]) -> bool:
+    """Does a clause name share a word (or a two-character part of one) with the question?"""
+    label = compact(label)
+    return any(w in label or any(w[i:i + 2] in label for i in range(len(w) - 1)) for w in words if len(w) > 1)
+
+
+def _common_depth(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split(SEP_), b.split(SEP_), strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[str] | None = None) -> str:
     """The best passage, plus a second one of the same notice when it is the neighbouring item of a
     short passage or answers just as well (a rule and its exception, a step and the next step);
@@ -193,9 +209,12 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
     if wants is not None:
         parents = {h.chunk.section.rsplit(SEP_, 1)[0] for h in picked}
         for nxt in hits[1:5]:
-            if (nxt in picked or nxt.chunk.notice != top.chunk.notice or nxt.coverage <= 0
+            if (nxt in picked or nxt.chunk.notice != top.chunk.notice or nxt.coverage < OTHER_ROUTE_COVERAGE
                     or nxt.score < top.score * OTHER_ROUTE_RATIO or nxt.chunk.text.lstrip().startswith("|")
                     or nxt.chunk.section.rsplit(SEP_, 1)[0] in parents
+                    # the same clause of the same part, or a clause named after the question's topic
+                    or (_common_depth(nxt.chunk.section, top.chunk.section) < 2
+                        and not _names(nxt.chunk.section.rsplit(SEP_, 1)[-1], words))
                     or not wants.search(compact(nxt.chunk.text))):
                 continue
             if sum(len(_passage(h)) for h in picked) + len(_passage(nxt)) <= max_chars * 0.8:

@@ -262,7 +262,10 @@ class QAService:
 
         best: dict[str, Hit] = {}
         for h in hits:
-            if h.coverage < top.coverage * CROSS_PLAN_RATIO or h.score < top.score * CROSS_PLAN_SCORE:
+            # A passage stating the asked-for figure may word the rest differently («导出…一式两份»
+            # for «打印几份»): half the top passage's coverage is enough for it.
+            ratio = 0.5 if states(h) else CROSS_PLAN_RATIO
+            if h.coverage < top.coverage * ratio or h.score < top.score * CROSS_PLAN_SCORE:
                 continue
             if h.chunk.text.lstrip().startswith("|"):
                 continue

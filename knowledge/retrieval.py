@@ -155,7 +155,8 @@ def answer_type(question: str) -> re.Pattern[str] | None:
         asked = next(g for g in m.groups() if g)
         unit = {"号": "日", "天": "日", "钱": "元", "费": "元"}.get(asked, asked)
         # «5个工作日» answers «几天»; «3个项目» answers «几个».
-        unit_re = "[个项]" if unit in "个项" else re.escape(unit)  # «几个业绩» ← «不超过5项»
+        # «几个业绩» ← «不超过5项»; «几天» ← «10天后» as well as «5个工作日».
+        unit_re = {"个": "[个项]", "项": "[个项]", "日": "[日天]"}.get(unit, re.escape(unit))
         return re.compile(_NUMERAL + r"(?:个)?(?:工作|自然|周)?" + unit_re)
     if _DURATION.search(q):
         return re.compile(_NUMERAL + r"(?:个)?(?:工作|自然)?(?:日|天|周|月|年)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.settings import KNOWLEDGE_DIR
-from knowledge.chunking import SEP, chunk_notice, heading_level
+from knowledge.chunking import SEP, SIGNATURE, chunk_notice, heading_level
 from knowledge.ingest import Notice, load_notice
 
 LINPING = KNOWLEDGE_DIR / "notices" / "linping-manufacturing-engineer-2022.md"
@@ -69,3 +69,24 @@ def test_hard_wrapped_lines_are_joined() -> None:
     chunks = chunk_notice(Notice(meta={"id": "t", "title": "测试"}, body=body))
     assert chunks[0].text == "1. 网上申报。申报时间为 8 月 1 日至 15 日，逾期不再受理。"
     assert chunks[1].section == "一、时间安排 › 2. 单位审核"
+
+
+def test_signature_and_date_belong_to_no_clause() -> None:
+    # A numbered attachment list before the signature must not pull it under «4.».
+    body = ("六、其他事项\n\n4. 用人单位要做好培训指导。\n\n附件：1. 申报条件　2. 邮寄纸质材料清单\n\n"
+            "某某区工程师资格评审委员会\n\n2022 年 7 月 20 日\n\n附件 1 申报条件\n\n一、学历要求\n\n本科毕业满 5 年。\n")
+    chunks = chunk_notice(Notice(meta={"id": "t", "title": "测试"}, body=body))
+    signature = _find(chunks, "2022年7月20日")
+    assert signature.section == SIGNATURE and "评审委员会" in signature.text
+    assert _find(chunks, "本科毕业").section == "附件1 申报条件 › 一、学历要求"
+    linping = chunk_notice(load_notice(LINPING))
+    assert _find(linping, "2022年7月20日").section == SIGNATURE
+
+
+def test_screenshot_labels_are_not_clause_headings() -> None:
+    body = ("一、查询指引\n\n1. 登录系统查看。\n\n个人中心 密码修改 个人信息\n\n| 姓名: | | 性别: |\n|---|---|---|\n\n"
+            "保存 返回首页\n\n系统操作咨询电话：400-027-0009\n")
+    chunks = chunk_notice(Notice(meta={"id": "t", "title": "测试"}, body=body))
+    phone = _find(chunks, "400-027-0009")
+    assert "返回首页" not in phone.section and phone.section.startswith("一、查询指引")
+    assert not any("返回首页" in c.text or "密码修改" in c.section for c in chunks)

@@ -75,6 +75,11 @@ def test_plans_that_differ_are_shown_side_by_side(qa_service: QAService) -> None
     "江苏省工程师职称评审条件是什么",
     "帮我写一首关于秋天的诗",
     "明天股市会涨吗",
+    # Named in a notice only in passing (上海 in a list of awards) or not a notice topic at all.
+    "上海的工程师职称怎么评？",
+    "上海的职称",
+    "升职后工资多少",
+    "评委名单在哪里看",
 ])
 def test_out_of_scope_questions_are_declined(qa_service: QAService, question: str) -> None:
     ans = qa_service.answer(question)
@@ -133,3 +138,75 @@ def test_asked_figure_that_no_notice_states_is_flagged(qa_service: QAService) ->
     assert ans.text.startswith("收录的通知没有写明这个数字")
     assert "元" not in ans.text  # no invented amount
     assert "12333" in ans.text  # what the notice does say: how to pay
+
+
+def test_signature_line_is_never_the_answer(qa_service: QAService) -> None:
+    ans = qa_service.answer("临平纸质材料什么时候交？")
+    assert ans.answered
+    flat = _flat(ans.text)
+    assert "2022年7月20日" not in flat and "落款" not in ans.text
+    # Both places the notice speaks of it, and a word that they differ.
+    assert "11月评审结束后" in flat and "10月20日前" in flat
+    assert "不同" in ans.text.splitlines()[0]
+
+
+def test_asking_for_a_person_gets_the_contacts_the_notices_give(qa_service: QAService) -> None:
+    ans = qa_service.answer("人工客服")
+    assert "86106880" in ans.text and "400-027-0009" in ans.text
+    assert ans.text.splitlines()[-1].startswith(CITE_PREFIX)
+
+
+def test_no_figure_preface_when_a_quoted_passage_states_the_figure(qa_service: QAService) -> None:
+    ans = qa_service.answer("公示期是几天？")
+    assert ans.answered and "没有写明" not in ans.text
+    assert "5个工作日" in _flat(ans.text) or "五个工作日" in ans.text
+
+
+def test_device_question_gets_the_login_clause(qa_service: QAService) -> None:
+    ans = qa_service.answer("可以用手机申报吗？")
+    assert ans.answered and "电脑端登录" in ans.text
+
+
+@pytest.mark.parametrize(("question", "figures"), [
+    ("文件公布后多久能拿电子证书？", ["10天"]),
+    ("业绩最多放几个？", ["5项", "3个"]),
+])
+def test_plans_stating_different_figures_are_all_shown(qa_service: QAService, question: str,
+                                                       figures: list[str]) -> None:
+    ans = qa_service.answer(question)
+    assert ans.answered and "不同通知的规定不同" in ans.text
+    assert all(f in _flat(ans.text) for f in figures)
+    assert len({s.notice for s in ans.sources}) >= 2 or ans.text.splitlines()[-1].count("《") >= 2
+
+
+def test_other_route_with_its_own_figure_is_quoted(qa_service: QAService) -> None:
+    ans = qa_service.answer("本科毕业几年能评工程师？")
+    flat = _flat(ans.text)
+    assert "5年以上" in flat and "满4年" in flat
+
+
+def test_conditions_question_names_the_conditions_documents(qa_service: QAService) -> None:
+    ans = qa_service.answer("高级工程师申报条件是什么？")
+    assert ans.answered and "评价条件" in ans.text
+    assert "《浙江省矿山工程高级工程师任职资格评价条件（试行）》" in ans.text
+    assert ans.text.splitlines()[-1].startswith(CITE_PREFIX)
+
+
+def test_amount_not_in_the_notices_is_said_first(qa_service: QAService) -> None:
+    ans = qa_service.answer("申报需要交多少评审费？")
+    assert ans.text.startswith("收录的通知没有写明这个数字")
+
+
+def test_known_plan_whose_notice_is_silent_says_so_and_quotes_another(qa_service: QAService) -> None:
+    ans = qa_service.answer("公务员能参加评审吗", plan="zhejiang-water-senior-2022")
+    assert ans.answered and ans.text.startswith("您申报的浙江省水利高级工程师")
+    assert "不得参加" in ans.text and ans.sources[0].notice == LINPING
+    own = qa_service.answer("评审表一式几份", plan=LINPING)
+    assert "不同通知" not in own.text and {s.notice for s in own.sources} == {LINPING}
+    assert "一式1份" in _flat(own.text)
+
+
+def test_water_hotline_is_not_cited_to_screen_labels(qa_service: QAService) -> None:
+    ans = qa_service.answer("水利申报平台的系统操作咨询电话")
+    assert "400-027-0009" in ans.text
+    assert "返回首页" not in ans.text.splitlines()[-1]
