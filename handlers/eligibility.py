@@ -295,7 +295,7 @@ def _missed(ctx: Context, plan: Plan, fact: str, error: str) -> str:
     ctx.state["misses"] = misses
     spec = FACTS[fact]
     if misses >= 2:
-        return (f"说明：{spec.explain}\n{_question(ctx, plan)}\n"
+        return (f"{error}。\n说明：{spec.explain}\n{_question(ctx, plan)}\n"
                 f"（例如「{spec.example}」；不清楚可回复「跳过」，或「退出」）")
     return f"{error}。\n{_question(ctx, plan)}（例如「{spec.example}」）"
 
@@ -365,13 +365,11 @@ def _correct(ctx: Context, plan: Plan, rest: str) -> str:
         except FactError:
             continue
         fits.setdefault(_kind(fact), (fact, value))
-    if not fits:
-        # Free-text answers (专业) only when the words are no other kind of answer.
-        for fact in reversed(history):
-            if FACTS[fact].type == "text":
-                with contextlib.suppress(FactError):
-                    fits["text"] = (fact, _parse(plan, fact, rest))
-                break
+    if not fits and history and FACTS[history[-1]].type == "text":
+        # Free text (专业) is corrected only right after it was given, and only with words that
+        # are no other kind of answer: almost anything would "parse" as a specialty.
+        with contextlib.suppress(FactError):
+            fits["text"] = (history[-1], _parse(plan, history[-1], rest))
     if len(fits) == 1:
         fact, value = next(iter(fits.values()))
         return _apply_correction(ctx, plan, fact, value)
@@ -379,7 +377,8 @@ def _correct(ctx: Context, plan: Plan, rest: str) -> str:
         options = [f for f, _ in fits.values()]
         ctx.state["correcting"] = {"value": rest, "options": options}
         names = "、".join(f"{i}. {FACTS[f].label}" for i, f in enumerate(options, 1))
-        return f"「{rest[:20]}」要更正哪一项？{names}（回复序号或名称）"
+        # By number: a label such as 「工作年限」 is also a command word of another tool.
+        return f"「{rest[:20]}」要更正哪一项？{names}（回复序号）"
     pending = ctx.state.get("pending")
     if pending in FACTS and pending not in history and not ctx.state.get("done"):
         try:  # nothing answered fits: it is the answer to the question being asked
@@ -459,6 +458,8 @@ def _after_result(msg: Incoming, ctx: Context, plan: Plan, text: str) -> str:
         return _detail_text(ctx, ctx.state.get("last_verdict") or {"plan": plan.id, "facts": ctx.state.get("facts")})
     if low in BACK:
         return _back(ctx, _plans(ctx), plan)
+    if low in SKIP:
+        return "自测已经出结果了，没有要跳过的问题。" + NEXT_STEPS
     m = _MODIFY.match(text)
     if m:
         return _modify(ctx, _plans(ctx), plan, m.group(1))

@@ -439,7 +439,8 @@ def parse_specialty(text: Any) -> str:
         wrong = "日期或数字"
     elif bare.lower() in NO_WORDS or bare.lower() in YES_WORDS:
         wrong = "是／否"
-    elif cn_number(re.sub(r"(年|学分|分|个|项)$", "", bare)) is not None or _is_years(bare):
+    elif (cn_number(re.sub(r"(年|学分|分|个|项)$", "", bare)) is not None or _is_years(bare)
+          or re.search(r"(\d|[一二两三四五六七八九十])+\s*(年|学分)", bare)):
         wrong = "数字"
     if wrong:
         raise FactError(f"「{t}」像是{wrong}，这里问的是您从事的工程技术专业")
