@@ -169,7 +169,7 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+(?:\.\d+)?", text))
 
 
-def _names(label: str, words: list[str]) -> bool:
+def names(label: str, words: list[str]) -> bool:
     """Does a clause name share a word (or a two-character part of one) with the question?"""
     label = compact(label)
     return any(w in label or any(w[i:i + 2] in label for i in range(len(w) - 1)) for w in words if len(w) > 1)
@@ -214,7 +214,7 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
                     or nxt.chunk.section.rsplit(SEP_, 1)[0] in parents
                     # the same clause of the same part, or a clause named after the question's topic
                     or (_common_depth(nxt.chunk.section, top.chunk.section) < 2
-                        and not _names(nxt.chunk.section.rsplit(SEP_, 1)[-1], words))
+                        and not names(nxt.chunk.section.rsplit(SEP_, 1)[-1], words))
                     or not wants.search(compact(nxt.chunk.text))):
                 continue
             if sum(len(_passage(h)) for h in picked) + len(_passage(nxt)) <= max_chars * 0.8:

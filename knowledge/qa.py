@@ -240,7 +240,7 @@ class QAService:
         max_chars = self.settings.answer_max_chars
         wants = answer_type(q)
         if not match.detected:
-            groups = self._alternatives(hits, wants)
+            groups = self._alternatives(hits, words, wants)
             stated = not wants or any(wants.search(compact(h.chunk.text)) for _, h in groups)
             if len(groups) > 1 and stated and compose.differing(groups, words, wants):
                 return compose.per_plan(groups, words, max_chars)
@@ -252,7 +252,8 @@ class QAService:
                 hits, words, max_chars - len(note), wants))
         return text
 
-    def _alternatives(self, hits: list[Hit], wants: re.Pattern[str] | None = None) -> list[tuple]:
+    def _alternatives(self, hits: list[Hit], words: list[str],
+                      wants: re.Pattern[str] | None = None) -> list[tuple]:
         """The best passage of each plan that answers nearly as well as the top one; when the
         question asks for a figure, a plan's passage that states one beats one that does not."""
         top = hits[0]
@@ -265,7 +266,9 @@ class QAService:
             # A passage stating the asked-for figure may word the rest differently («导出…一式两份»
             # for «打印几份»): half the top passage's coverage is enough for it.
             ratio = 0.5 if states(h) else CROSS_PLAN_RATIO
-            if h.coverage < top.coverage * ratio or h.score < top.score * CROSS_PLAN_SCORE:
+            # … and one whose clause is named after the question's topic («7. 报送评审表») may rank lower.
+            named = states(h) and compose.names(h.chunk.section.rsplit(" › ", 1)[-1], words)
+            if h.coverage < top.coverage * ratio or h.score < top.score * (0.6 if named else CROSS_PLAN_SCORE):
                 continue
             if h.chunk.text.lstrip().startswith("|"):
                 continue

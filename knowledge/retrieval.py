@@ -37,6 +37,7 @@ OOV_IDF = 3.0  # weight of a word no notice uses, when judging whether a questio
 _ASKS = re.compile(r"(?:多少|几)个?(学分|学时|年|分|项|份|字|日|号|天|月|篇|个|人|名|次|元|钱)"
                    r"|(?:多少|几)[\u4e00-\u9fff]{1,6}?(学分|学时)|多少[\u4e00-\u9fff]{0,3}?(费)|(费)[用]?(?:是|要|需要)?多少")
 _ASK_PREFIX = re.compile(r"^(?:几|多少|最多|最少|最长|最短)")
+_CN_NUM = str.maketrans("一二两三四五六七八九", "1223456789")
 _FILLER_WORDS = {"以后", "之后", "然后", "时候", "出来", "那边", "这边", "那里", "这里"}
 _FUNCTION_CHARS = set("后要会能可还就才都也再里算项去来评用放")
 _DURATION = re.compile(r"多久|多长时间|多少天|几天后")
@@ -246,6 +247,9 @@ class Retriever:
         («计算机软件» against «计算机技术与软件» → 0.75); a colloquial word counts via its notice form."""
         if word in text or (word in SYNONYMS and SYNONYMS[word] in text):
             return 1.0
+        digits = word.translate(_CN_NUM)
+        if digits != word and digits in text:
+            return 1.0  # «一式» ↔ «1式»
         if word in DEVICES and any(d in text for d in DEVICES):
             return 1.0  # «用手机申报吗» is answered by «通过电脑端登录»
         if len(word) >= 3 and word.endswith("证") and word[:-1] in text:  # «技师证» → «技师…资格»
