@@ -491,7 +491,7 @@ def _order(facts: set[str]) -> list[str]:
 def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
              what_if: bool = True) -> dict[str, Any]:
     """Evaluate every route of the plan. `facts` may be raw JSON (validated here)."""
-    facts = validate_facts(facts, plan.as_of)
+    facts = validate_facts(facts, plan.as_of or as_of)
     cutoff = plan.as_of or as_of or dt.date.today()
     env = Env(plan, facts, cutoff)
     cache: dict[str, Outcome] = {}
