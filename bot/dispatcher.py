@@ -110,7 +110,10 @@ def _run(msg: Incoming, ctx: Context) -> str | None:
         reply = notice + reply
     if reply and r.one_shot and unfinished and ctx.flow == unfinished and not ctx.state.get("done"):
         name = registry.FLOW_NAMES.get(unfinished, "对话")
-        reply += f"\n\n（{name}还在进行：继续回复即可，发送「退出」结束。）"
+        ask = registry.PENDING_QUESTIONS.get(unfinished)
+        question = ask(ctx) if ask else None
+        reply += (f"\n\n—— 继续{name}（发送「退出」结束）——\n{question}" if question
+                  else f"\n\n（{name}还在进行：继续回复即可，发送「退出」结束。）")
     return reply
 
 

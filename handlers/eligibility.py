@@ -290,6 +290,15 @@ def _question(ctx: Context, plan: Plan | None) -> str:
     return text
 
 
+def pending_question(ctx: Context) -> str | None:
+    """The question the test waits on, repeated after a side command (帮助, a photo …)."""
+    if ctx.state.get("done"):
+        return None
+    plans = _plans(ctx)
+    plan = plans.get(ctx.state.get("plan") or "")
+    return _question(ctx, plan) if plan else _plan_menu(ctx, plans)
+
+
 def _missed(ctx: Context, plan: Plan, fact: str, error: str) -> str:
     misses = int(ctx.state.get("misses", 0)) + 1
     ctx.state["misses"] = misses

@@ -22,11 +22,12 @@ as if no dialog were active.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers import eligibility, events, materials, more, photo, qa, reminders, shuzhi, work_years
 from handlers import help as help_
-from handlers.base import Handler
+from handlers.base import Context, Handler
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,11 @@ FLOW_NAMES: dict[str, str] = {
     materials.FLOW: "材料清单查询",
     reminders.FLOW: "提醒设置",
     eligibility.FLOW: "资格自测",
+}
+
+# Dialogs that can repeat their pending question after a side command; others get a hint.
+PENDING_QUESTIONS: dict[str, Callable[[Context], str | None]] = {
+    eligibility.FLOW: eligibility.pending_question,
 }
 
 # Custom-menu CLICK keys → handler (the menu itself is defined in bot/wechat/menu.py).

@@ -122,6 +122,15 @@ def test_one_shot_commands_keep_the_dialog_and_say_how_to_go_on(
     assert "共 2 条消息" in say("第二段。") + say("完成")
 
 
+def test_a_side_command_mid_test_repeats_the_pending_question(say: Callable[[str], str]) -> None:
+    say("资格自测 临平")
+    question = say("本科")  # the next question the test asks
+    help_reply = say("帮助")
+    assert help_reply.startswith(CAPABILITIES)
+    again = help_reply.splitlines()[-1]
+    assert len(again) > 5 and question.splitlines()[-1].startswith(again)  # asked again, not a vague hint
+
+
 def test_starting_a_dialog_ends_the_one_in_progress_in_one_line(say: Callable[[str], str]) -> None:
     say("述职检查")
     years = say("工作年限")
