@@ -6,4 +6,6 @@ from handlers.base import Context, Incoming
 
 
 def handle(msg: Incoming, ctx: Context) -> str:
-    return ctx.services.qa.answer(msg.text).text
+    # The plan the user last chose in a tool narrows the answer; a plan the question names wins.
+    plan = ctx.state.get("plan") or ctx.state.get("last_plan")
+    return ctx.services.qa.answer(msg.text, plan=plan if isinstance(plan, str) else None).text

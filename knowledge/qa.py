@@ -109,16 +109,18 @@ class QAService:
         if early is not None:
             return early
         r = self.retriever
+        match = detect_plans(q, r.plans)
         if plan:
             notices = r.plans_for(plan)
             if not notices:
                 known = "、".join(p for pl in r.plans for p in pl.plans)
                 return Answer(f"没有找到申报计划「{plan}」。可选：{known}。", kind="invalid")
-            match = PlanMatch(notices=notices, facets={"plan": plan})
-            auto = detect_plans(q, [r.by_notice[n] for n in notices])
-            match.words = auto.words
-        else:
-            match = detect_plans(q, r.plans)
+            # The plan from context yields to one the question itself names («建设工程的…»).
+            if {"series", "region"} & set(match.facets) and not set(notices) & set(match.notices):
+                plan = None
+            else:
+                match = PlanMatch(notices=notices, facets={"plan": plan},
+                                  words=detect_plans(q, [r.by_notice[n] for n in notices]).words)
         words = r.content_words(q, match.words)
         # Contacts are offered only for a plan the question named, not one guessed from «高工» alone.
         named = bool({"series", "region", "plan"} & set(match.facets))

@@ -210,3 +210,8 @@ def test_water_hotline_is_not_cited_to_screen_labels(qa_service: QAService) -> N
     ans = qa_service.answer("水利申报平台的系统操作咨询电话")
     assert "400-027-0009" in ans.text
     assert "返回首页" not in ans.text.splitlines()[-1]
+
+
+def test_plan_from_context_yields_to_the_plan_the_question_names(qa_service: QAService) -> None:
+    ans = qa_service.answer("建设工程的评审表要导出几份", plan=LINPING)
+    assert {s.notice for s in ans.sources} == {CONSTRUCTION} and "一式两份" in ans.text
