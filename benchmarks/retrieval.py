@@ -81,7 +81,7 @@ def bench_queries(data_dir: Path, questions: list[str], rounds: int = 3) -> dict
     for _ in range(rounds):
         for q in questions:
             t0 = time.perf_counter()
-            qa.answer(q, use_llm=False)
+            qa.answer(q, use_llm=False, cached=False)
             ms.append((time.perf_counter() - t0) * 1000)
     return {"queries": len(ms), "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(_pct(ms, 95), 1),
             "max_ms": round(max(ms), 1)}

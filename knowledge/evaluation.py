@@ -103,7 +103,7 @@ def evaluate(qa: QAService, items: list[dict[str, Any]], mode: Mode = "hybrid") 
     for item in items:
         answerable = item.get("answerable", True) is not False
         t0 = time.perf_counter()
-        ans = qa.answer(str(item["q"]), plan=item.get("plan"), mode=mode, use_llm=False)
+        ans = qa.answer(str(item["q"]), plan=item.get("plan"), mode=mode, use_llm=False, cached=False)
         ms = (time.perf_counter() - t0) * 1000
         top = [s.notice for s in ans.sources[:3]]
         if answerable:

@@ -7,10 +7,12 @@ extractive answer (optionally rewritten by an LLM that keeps the citation).
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from bot import metrics
@@ -36,6 +38,9 @@ CROSS_PLAN_RATIO = 0.85  # another plan's best passage this close to the top one
 CROSS_PLAN_SCORE = 0.8  # … and ranks nearly as high (a shared word alone, «考核结果» for «出结果», does not)
 MAX_PLANS = 4  # plans listed side by side at most (600 characters hold four short quotes)
 RELOAD_CHECK_S = 2.0
+# In a season most users ask the same few questions (deadlines, photo, fees): answers are
+# kept per (question, plan, mode) until the index changes. Small: each entry is one reply.
+ANSWER_CACHE_SIZE = 2048
 
 
 class QAService:
@@ -49,6 +54,8 @@ class QAService:
         self.reload_every_s = RELOAD_CHECK_S
         self._checked = time.monotonic()
         self._reload_lock = threading.Lock()
+        self._cache: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._llm = None
         if settings.llm_base_url:
             from knowledge.llm import LLMRewriter
@@ -95,16 +102,28 @@ class QAService:
     # --- answering -------------------------------------------------------------------------------
 
     def answer(self, question: str, plan: str | None = None, mode: Mode = "hybrid",
-               use_llm: bool = True) -> Answer:
+               use_llm: bool = True, cached: bool = True) -> Answer:
+        """`cached=False` computes afresh (evaluation and benchmarks time the retrieval itself)."""
         try:
+            self.reload_if_changed()
+            key = (compact(question or ""), plan, mode, use_llm and self._llm is not None, self._marker)
+            with self._cache_lock:
+                hit = self._cache.get(key) if cached else None
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return copy.deepcopy(hit)
             with metrics.retrieval_latency.time():
-                return self._answer(question, plan, mode, use_llm)
+                result = self._answer(question, plan, mode, use_llm)
+            with self._cache_lock:
+                self._cache[key] = copy.deepcopy(result)
+                if len(self._cache) > ANSWER_CACHE_SIZE:
+                    self._cache.popitem(last=False)
+            return result
         except Exception:
             log.exception("answering failed for %r", (question or "")[:80])
             return Answer("抱歉，查询时出了点问题，请稍后再试，或换个说法提问。", kind="invalid")
 
     def _answer(self, question: str, plan: str | None, mode: Mode, use_llm: bool) -> Answer:
-        self.reload_if_changed()
         q, early = compose.check_input(question)
         if early is not None:
             return early

@@ -215,3 +215,12 @@ def test_water_hotline_is_not_cited_to_screen_labels(qa_service: QAService) -> N
 def test_plan_from_context_yields_to_the_plan_the_question_names(qa_service: QAService) -> None:
     ans = qa_service.answer("建设工程的评审表要导出几份", plan=LINPING)
     assert {s.notice for s in ans.sources} == {CONSTRUCTION} and "一式两份" in ans.text
+
+
+def test_repeated_questions_are_answered_alike_and_callers_cannot_spoil_the_cache(qa_service) -> None:  # type: ignore[no-untyped-def]
+    first = qa_service.answer("临平区制造业工程师网上申报是几号到几号？")
+    first.text = "被调用方改掉的文本"
+    first.sources.clear()
+    again = qa_service.answer("临平区制造业工程师网上申报是几号到几号？ ")
+    assert "8 月 1 日" in again.text and again.sources
+    assert again.text == qa_service.answer("临平区制造业工程师网上申报是几号到几号？", cached=False).text
