@@ -51,7 +51,11 @@ def serve(args: argparse.Namespace) -> int:
                                  "log_level": "WARNING", "database_url": args.database_url}
     settings = Settings(**overrides)
     limit_native_threads(settings)  # as `serve` and the gunicorn workers do
-    inner = qa.handle if args.handler == "qa" else (lambda msg, ctx: f"收到：{msg.text}")
+    # qa: as served (answers cached per question, the realistic season mix of repeated
+    # questions); qa-uncached: every answer retrieved afresh, as if every question were new.
+    inner = {"qa": qa.handle,
+             "qa-uncached": lambda msg, ctx: ctx.services.qa.answer(msg.text, cached=False).text,
+             }.get(args.handler, lambda msg, ctx: f"收到：{msg.text}")
 
     def counted(msg: Incoming, ctx: Context) -> str | None:
         ctx.services.store.incr("bench:runs")
@@ -64,7 +68,7 @@ def serve(args: argparse.Namespace) -> int:
     registry.DEFAULT = counted
     app = create_app(settings)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False,
-                lifespan="on" if args.handler == "qa" else "off")
+                lifespan="off" if args.handler == "echo" else "on")
     return 0
 
 
@@ -88,8 +92,9 @@ def wait_ready(url: str, handler: str, proc: subprocess.Popen[bytes], timeout_s:
         if proc.poll() is not None:
             raise RuntimeError("server exited during start-up")
         try:
-            r = httpx.get(url + ("/healthz" if handler == "qa" else "/wechat"), timeout=2)
-            if (handler == "qa" and r.status_code == 200) or (handler != "qa" and r.status_code == 403):
+            qa_like = handler != "echo"
+            r = httpx.get(url + ("/healthz" if qa_like else "/wechat"), timeout=2)
+            if (qa_like and r.status_code == 200) or (not qa_like and r.status_code == 403):
                 return
         except httpx.HTTPError:
             pass
@@ -201,7 +206,7 @@ def codec_pair(codec: Any, k: int, text: str = "帮助") -> tuple[dict[str, str]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.gateway_load", description=__doc__.split("\n")[0])
-    p.add_argument("--handler", choices=["echo", "qa", "both"], default="both")
+    p.add_argument("--handler", choices=["echo", "qa", "qa-uncached", "all"], default="all")
     p.add_argument("--messages", type=int, default=1000, help="distinct messages per run")
     p.add_argument("--concurrency", type=int, default=50)
     p.add_argument("--copies", type=int, default=3, help="sends of each MsgId (WeChat's 3 attempts)")
@@ -214,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         return serve(args)
 
-    handlers = ["echo", "qa"] if args.handler == "both" else [args.handler]
+    handlers = ["echo", "qa", "qa-uncached"] if args.handler == "all" else [args.handler]
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for h in handlers:
