@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -95,3 +96,15 @@ class StateStore(ABC):
         """Messages from one user are processed one at a time, in order."""
         with self.lock(f"user:{user}"):
             yield
+
+
+def wait_for_lease(claim: Callable[[], bool], name: str, timeout_s: float) -> None:
+    """Poll `claim` (an atomic set-if-absent of a lease) with a short backoff until it succeeds;
+    every backend's cross-process lock is such a lease."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.002
+    while not claim():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)

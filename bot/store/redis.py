@@ -7,14 +7,13 @@ release someone else's lock).
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
 
-from bot.store.base import NamedLocks, StateStore
+from bot.store.base import NamedLocks, StateStore, wait_for_lease
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -65,13 +64,7 @@ class RedisStore(StateStore):
         # other processes (polled with a short backoff).
         with self._named.hold(name, timeout_s):
             key, token = self._k(f"lock:{name}"), uuid.uuid4().hex
-            deadline = time.monotonic() + timeout_s
-            delay = 0.002
-            while not self.r.set(key, token, nx=True, px=_ms(timeout_s)):
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
+            wait_for_lease(lambda: bool(self.r.set(key, token, nx=True, px=_ms(timeout_s))), name, timeout_s)
             try:
                 yield
             finally:

@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from bot.store.base import StateStore
+from bot.store.base import StateStore, wait_for_lease
 
 log = logging.getLogger(__name__)
 
@@ -172,13 +172,7 @@ class SQLStore(StateStore):
     @contextmanager
     def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
         key, token = f"lock:{name}", uuid.uuid4().hex
-        deadline = time.monotonic() + timeout_s
-        delay = 0.002
-        while not self.add(key, token, ttl_s=timeout_s):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+        wait_for_lease(lambda: self.add(key, token, ttl_s=timeout_s), name, timeout_s)
         try:
             yield
         finally:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
-from bot.store.base import NamedLocks, StateStore
+from bot.store.base import NamedLocks, StateStore, wait_for_lease
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL);
@@ -130,13 +130,7 @@ class SQLiteStore(StateStore):
         # forever, and a holder whose lease ran out cannot delete the next holder's row.
         with self._named.hold(name, timeout_s):
             key, token = f"lock:{name}", uuid.uuid4().hex
-            deadline = time.monotonic() + timeout_s
-            delay = 0.002
-            while not self.add(key, token, ttl_s=timeout_s):
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"lock {name!r} busy for {timeout_s}s")
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
+            wait_for_lease(lambda: self.add(key, token, ttl_s=timeout_s), name, timeout_s)
             try:
                 yield
             finally:
