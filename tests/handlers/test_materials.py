@@ -2,53 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-import pytest
-
-from bot.dispatcher import dispatch
-from bot.services import Services
-from bot.settings import Settings
-from handlers.base import Incoming
+from tests.handlers.conftest import Chat, menu_number
 
 LINPING = "linping-manufacturing-engineer-2022"
-
-@dataclass
-class Chat:
-    services: Services
-    user: str
-
-    def say(self, text: str) -> str:
-        reply = dispatch(Incoming(user=self.user, text=text), self.services)
-        assert reply is not None
-        return reply
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    """One Services (plans parsed once) for the module; each test talks as its own user."""
-    tmp = tmp_path_factory.mktemp("state")
-    return Services(Settings(data_dir=tmp, state_url=f"sqlite:///{tmp / 'state.db'}",
-                             database_url="", redis_url=""))
-
-
-@pytest.fixture
-def chat(shared: Services, request: pytest.FixtureRequest) -> Chat:
-    return Chat(shared, f"u-mat-{request.node.name}")
-
-
-def number_of(reply: str, title: str) -> str:
-    m = re.search(r"(\d+)\. " + re.escape(title), reply)
-    assert m, reply
-    return m.group(1)
 
 
 def test_plan_then_route_lists_the_plan_files_own_items(chat: Chat) -> None:
     plan = chat.services.plans[LINPING]
     ask = chat.say("材料清单")
-    ask_route = chat.say(number_of(ask, plan.title))
-    reply = chat.say(number_of(ask_route, plan.route("exceptional").title))
+    ask_route = chat.say(menu_number(ask, plan.title))
+    reply = chat.say(menu_number(ask_route, plan.route("exceptional").title))
     for m in plan.materials("exceptional"):  # every item of the plan file, none invented
         assert m.text in reply
     assert reply.count("\n") >= len(plan.materials("exceptional"))
@@ -65,7 +28,7 @@ def test_route_items_differ_between_routes(chat: Chat) -> None:
     only_exceptional = {m.text for m in plan.route("exceptional").materials}
     assert only_exceptional
     reply = chat.say("材料清单 临平")  # the plan named in the same message
-    normal = chat.say(number_of(reply, plan.route("normal").title))
+    normal = chat.say(menu_number(reply, plan.route("normal").title))
     assert not any(text in normal for text in only_exceptional)
 
 

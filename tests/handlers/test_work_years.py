@@ -3,48 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
 
 import pytest
 
-from bot.dispatcher import dispatch
-from bot.services import Services
-from bot.settings import Settings
-from handlers.base import Incoming
 from handlers.work_years import compute, full_months, parse_periods
+from tests.handlers.conftest import Chat, menu_number
 
 LINPING = "linping-manufacturing-engineer-2022"
 CUTOFF = dt.date(2022, 12, 31)
-
-@dataclass
-class Chat:
-    services: Services
-    user: str
-
-    def say(self, text: str) -> str:
-        reply = dispatch(Incoming(user=self.user, text=text), self.services)
-        assert reply is not None
-        return reply
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    """One Services (plans parsed once) for the module; each test talks as its own user."""
-    tmp = tmp_path_factory.mktemp("state")
-    return Services(Settings(data_dir=tmp, state_url=f"sqlite:///{tmp / 'state.db'}",
-                             database_url="", redis_url=""))
-
-
-@pytest.fixture
-def chat(shared: Services, request: pytest.FixtureRequest) -> Chat:
-    return Chat(shared, f"u-years-{request.node.name}")
-
-
-def menu_number(reply: str, plan_title: str) -> str:
-    m = re.search(r"(\d+)\. " + re.escape(plan_title), reply)
-    assert m, reply
-    return m.group(1)
 
 
 def test_full_months_counts_whole_calendar_months_inclusive() -> None:
