@@ -40,17 +40,21 @@ RESULTS = ROOT / "benchmarks" / "results" / "gateway_multiworker.json"
 def make_app() -> Any:
     """gunicorn app factory (`benchmarks.gateway_multiworker:make_app()`): the normal app with
     the default handler counted (and replaced by an echo for --handler echo)."""
-    from bot.app import create_app
+    from bot.app import create_app, limit_native_threads
+    from bot.settings import get_settings
     from handlers import qa, registry
     from handlers.base import Context, Incoming
 
-    inner = qa.handle if os.environ.get("BENCH_HANDLER") == "qa" else (lambda msg, ctx: f"收到：{msg.text}")
+    inner = {"qa": qa.handle,  # as served: answers cached per question
+             "qa-uncached": lambda msg, ctx: ctx.services.qa.answer(msg.text, cached=False).text,
+             }.get(os.environ.get("BENCH_HANDLER", ""), lambda msg, ctx: f"收到：{msg.text}")
 
     def counted(msg: Incoming, ctx: Context) -> str | None:
         ctx.services.store.incr("bench:runs")
         return inner(msg, ctx)
 
     registry.DEFAULT = counted
+    limit_native_threads(get_settings())  # as bot.asgi does for the production workers
     return create_app()
 
 
@@ -169,7 +173,7 @@ def _start_gunicorn(env: dict[str, str], workers: int, log: Path, timeout_s: flo
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.gateway_multiworker", description=__doc__.split("\n")[0])
-    p.add_argument("--handler", choices=["echo", "qa", "both"], default="both")
+    p.add_argument("--handler", choices=["echo", "qa", "qa-uncached", "all"], default="all")
     p.add_argument("--messages", type=int, default=1000, help="distinct messages (echo); Q&A uses a quarter")
     p.add_argument("--concurrency", type=int, default=50)
     p.add_argument("--copies", type=int, default=3)
@@ -187,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     QAService.from_settings(Settings())
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for h in (["echo", "qa"] if args.handler == "both" else [args.handler]):
+        for h in (["echo", "qa", "qa-uncached"] if args.handler == "all" else [args.handler]):
             n = args.messages if h == "echo" else max(100, args.messages // 4)
             print(f"[gateway_multiworker] {h}: single process (SQLite) …", flush=True)
             single = gl.run_once(h, n, args.concurrency, args.copies, f"sqlite:///{Path(tmp) / f's-{h}.db'}",
