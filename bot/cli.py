@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import get_settings
 
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("jieba", "chromadb", "httpx", "urllib3"):
+    for noisy in ("jieba", "chromadb", "httpx", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")

@@ -20,6 +20,9 @@ def run(args: argparse.Namespace) -> int:
 
     s = get_settings()
     limit_native_threads(s)
-    uvicorn.run(create_app(), host=args.host or s.host, port=args.port or s.port,
-                log_level=s.log_level.lower(), access_log=False)
+    host, port = args.host or s.host, args.port or s.port
+    if s.is_dev:
+        print(f"职称助手 (development): http://{host}:{port}/simulator 试聊 · POST /api/ask 提问 · "
+              f"/healthz 状态；Ctrl+C 停止", flush=True)
+    uvicorn.run(create_app(), host=host, port=port, log_level=s.log_level.lower(), access_log=False)
     return 0
