@@ -53,7 +53,7 @@ COMMANDS: list[Command] = [
     Command(("我的提醒", "查看提醒"), reminders.mine),
     Command(("取消提醒", "退订提醒", "停止提醒"), reminders.cancel),
     Command(reminders.SERIES_WORDS, reminders.series),
-    Command(("删除我的信息", "删除我的数据", "删除信息"), reminders.forget),
+    Command(("删除我的信息", "删除我的数据", "删除信息"), reminders.forget),  # asks 「确认删除」 first
     Command(eligibility.DETAIL_WORDS, eligibility.detail),  # the last verdict's basis, any time
     Command(eligibility.START_WORDS, eligibility.start, prefixes=("资格自测",), flow=eligibility.FLOW),
     Command(help_.IDLE_WORDS, help_.nothing_active, idle_only=True),
@@ -65,6 +65,7 @@ FLOWS: dict[str, Handler] = {
     work_years.FLOW: work_years.handle,
     materials.FLOW: materials.handle,
     reminders.FLOW: reminders.handle,
+    reminders.FORGET_FLOW: reminders.confirm_forget,
     eligibility.FLOW: eligibility.handle,
 }
 
@@ -74,6 +75,7 @@ FLOW_NAMES: dict[str, str] = {
     work_years.FLOW: "工作年限计算",
     materials.FLOW: "材料清单查询",
     reminders.FLOW: "提醒设置",
+    reminders.FORGET_FLOW: "删除信息确认",
     eligibility.FLOW: "资格自测",
 }
 

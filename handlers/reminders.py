@@ -18,11 +18,13 @@ from bot.reminders.plans import PlanInfo, plan_info
 from bot.reminders.repo import ReminderRepo
 from bot.reminders.schedule import NO_PUSH_KINDS, local_today
 from handlers import events, plan_choice
-from handlers.base import Context, Incoming
+from handlers.base import STICKY, Context, Incoming
 
 log = logging.getLogger(__name__)
 
 FLOW = "reminders"
+FORGET_FLOW = "forget"  # 「删除我的信息」 waits for 「确认删除」
+FORGET_CONFIRM = ("确认删除", "确定删除", "确认")
 SERIES_WORDS = ("新年度通知发布后提醒我", "新年度提醒", "明年提醒我")
 ROLES = {"1": "applicant", "申报人": "applicant", "本人": "applicant", "个人": "applicant",
          "2": "hr", "单位经办人": "hr", "经办人": "hr", "hr": "hr", "人事": "hr", "单位": "hr"}
@@ -114,9 +116,10 @@ def handle(msg: Incoming, ctx: Context) -> str:
         return _subscribe(ctx, plan, role)
     if step == "series":
         # No numbered options were offered here: a bare 「1」 is not a yes.
-        if text.strip("。.!！") in SERIES_WORDS or plan_choice.is_yes(text):
+        wants = _wants(text)
+        if wants:
             return series(msg, ctx)
-        if plan_choice.is_no(text):
+        if wants is False:
             ctx.leave()
             return "好的，不订阅。需要时发送「提醒」。"
         return ("请回复「新年度通知发布后提醒我」（或「是」）订阅新年度提醒；不需要请回复「不用」或「退出」。")
@@ -125,10 +128,24 @@ def handle(msg: Incoming, ctx: Context) -> str:
 
 
 def _role_in(text: str) -> str | None:
-    if "申报" in text:
+    """「我是人事」「单位HR」「我自己报」: the role from the words around it."""
+    if "申报" in text or re.search(r"本人|自己|个人", text):
         return "applicant"
-    if "单位" in text or "经办" in text or "HR" in text.upper():
+    if re.search(r"单位|经办|人事|人力|HR|职改", text.upper()):
         return "hr"
+    return None
+
+
+def _wants(text: str) -> bool | None:
+    """The reply to the new-year offer: 「好的，提醒我」「要」「需要」 → yes; 「不用」「不要了」 → no.
+    No numbered options were offered here, so a bare 「1」 is neither."""
+    t = re.sub(r"[\s。.!！,，~～]+", "", text)
+    if t in SERIES_WORDS or plan_choice.is_yes(t):
+        return True
+    if plan_choice.is_no(t) or re.match(r"^(?:不|别|没|算了)", t):
+        return False
+    if re.search(r"提醒我|要|需要|好|可以|行|订阅", t):
+        return True
     return None
 
 
@@ -236,7 +253,29 @@ def cancel(msg: Incoming, ctx: Context) -> str:
 
 
 def forget(msg: Incoming, ctx: Context) -> str:
-    """「删除我的信息」: everything the bot keeps about the user."""
+    """「删除我的信息」: asks first; the dialog in progress is kept aside and comes back on cancel."""
+    resume = dict(ctx.state) if ctx.flow != FORGET_FLOW else ctx.state.get("resume", {})
+    sticky = {k: v for k, v in resume.items() if k in STICKY}  # kept if another command comes instead
+    ctx.state.clear()
+    # done: a command sent instead of the confirmation simply replaces this question.
+    ctx.state.update(sticky, flow=FORGET_FLOW, done=True, resume=resume)
+    return ("将删除我保存的关于您的全部信息（提醒订阅、待发送提醒、发送记录、对话进度和未读完的回答），"
+            "删除后不再给您推送提醒。确认请回复「确认删除」，其他回复取消。")
+
+
+def confirm_forget(msg: Incoming, ctx: Context) -> str:
+    """The reply to 「删除我的信息」: 「确认删除」 deletes, anything else cancels."""
+    if (msg.text or "").strip().strip("。.!！") in FORGET_CONFIRM:
+        return _forget_now(ctx)
+    resume = ctx.state.get("resume")
+    ctx.state.clear()
+    if isinstance(resume, dict):
+        ctx.state.update(resume)
+    return "已取消，没有删除任何信息。"
+
+
+def _forget_now(ctx: Context) -> str:
+    """Everything the bot keeps about the user."""
     activity.forget(ctx.user)  # first: no queued activity note may re-create the user's row
     counts = repo(ctx).forget_user(ctx.user)
     store = ctx.services.store

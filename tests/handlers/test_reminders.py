@@ -61,7 +61,14 @@ def test_subscribe_list_cancel_forget(tmp_path: Path) -> None:
     activity.flush()
     with engine.connect() as c:  # writing to us opened the 48-hour window
         assert c.execute(sa.select(users.c.last_message_at).where(users.c.openid == "u1")).scalar() is not None
-    assert "已删除" in _say(sv, "删除我的信息")
+    _say(sv, "提醒")
+    assert "已订阅" in _say(sv, "单位经办人")
+    ask = _say(sv, "删除我的信息")
+    assert "确认删除" in ask and "已删除" not in ask
+    assert "已取消，没有删除" in _say(sv, "不了")  # anything but 「确认删除」 cancels
+    assert "【" in _say(sv, "我的提醒")  # … and nothing was deleted
+    _say(sv, "删除我的信息")
+    assert "已删除" in _say(sv, "确认删除")
     activity.flush()  # a note queued by this very message must not bring the row back
     with engine.connect() as c:
         for t in (subscriptions, outbox, users):
@@ -117,3 +124,31 @@ def test_real_plans_today_say_plainly_what_can_be_reminded(tmp_path: Path) -> No
     _say(sv, number)
     reply = _say(sv, "申报人")
     assert "没有写明可提醒的具体日期" in reply and "新年度" not in reply  # no year: nothing to wait for
+
+
+def test_forget_mid_dialog_cancel_resumes_it(tmp_path: Path) -> None:
+    sv = _services(tmp_path, [(2027, "")], dt.datetime(2027, 7, 10, 2))
+    _say(sv, "提醒")
+    assert "确认删除" in _say(sv, "删除我的信息")
+    assert "已取消" in _say(sv, "算了")
+    assert "已订阅" in _say(sv, "我是人事")  # the role question is still waiting
+
+
+def test_natural_role_and_new_year_answers(tmp_path: Path) -> None:
+    sv = _services(tmp_path, [(2027, "")], dt.datetime(2027, 7, 10, 2))
+    for i, words in enumerate(("我是人事", "HR", "经办人", "单位", "我们单位的HR")):
+        user = f"hr{i}"
+        _say(sv, "提醒", user)
+        assert "单位经办人" in _say(sv, words, user), words
+    _say(sv, "提醒", "me")
+    assert "（申报人）" in _say(sv, "我自己报", "me")
+    (tmp_path / "late").mkdir()
+    late = _services(tmp_path / "late", [(2022, "")], dt.datetime(2026, 11, 25, 2))
+    for i, words in enumerate(("好的，提醒我", "要", "需要", "可以的")):
+        user = f"s{i}"
+        _say(late, "提醒", user)
+        assert "都已过去" in _say(late, "1", user)
+        assert "新年度的评审计划发布后" in _say(late, words, user), words
+    _say(late, "提醒", "n")
+    _say(late, "1", "n")
+    assert "不订阅" in _say(late, "不要了", "n")
