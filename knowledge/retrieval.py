@@ -15,7 +15,7 @@ import numpy as np
 import yaml
 
 from knowledge.chunking import SEP, SIGNATURE, Chunk
-from knowledge.text import CJK, SYNONYMS, clean, compact
+from knowledge.text import CJK, EQUIVALENT_OF, SYNONYMS, clean, compact
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -35,12 +35,19 @@ OOV_IDF = 3.0  # weight of a word no notice uses, when judging whether a questio
 
 # «几年», «多少分», «几号» ask for a number with a unit: passages stating one answer better.
 _ASKS = re.compile(r"(?:多少|几)个?(学分|学时|年|分|项|份|字|日|号|天|月|篇|个|人|名|次|元|钱)"
-                   r"|(?:多少|几)[\u4e00-\u9fff]{1,6}?(学分|学时)|多少[\u4e00-\u9fff]{0,3}?(费)|(费)[用]?(?:是|要|需要)?多少")
+                   r"|(?:多少|几)[\u4e00-\u9fff]{1,6}?(学分|学时)|(学分|学时)[要需得]{0,2}(?:多少|几)|多少[\u4e00-\u9fff]{0,3}?(费)|(费)[用]?(?:是|要|需要)?多少")
 _ASK_PREFIX = re.compile(r"^(?:几|多少|最多|最少|最长|最短)")
 _CN_NUM = str.maketrans("一二两三四五六七八九", "1223456789")
 _FILLER_WORDS = {"以后", "之后", "然后", "时候", "出来", "那边", "这边", "那里", "这里"}
 _FUNCTION_CHARS = set("后要会能可还就才都也再里算项去来评用放")
 _DURATION = re.compile(r"多久|多长时间|多少天|几天后")
+_OCCUPATION = re.compile(r"(?:做|搞|干)([\u4e00-\u9fff]{2,10}?)(?:的|工作)")
+OCCUPATION_MARK = "从事"
+DEADLINE_WORDS = {"截止", "截至", "结束", "到期", "为止"}
+_DEADLINE = re.compile(r"截止|截至|之前|以前|\d{1,2}日前|\d{1,2}日(?:止|为止)|至\d{1,2}(?:月\d{1,2})?日")
+# Where to send something: a street address, an office, «寄送至…».
+_WHERE = re.compile(r"地址|寄到哪|送到哪|交到哪|寄往哪|寄给谁|寄哪")
+ADDRESS = re.compile(r"(?:路|街|大道|巷)\d+号|\d+(?:室|办公室)|寄送至|邮寄到|寄至|送至|报送至")
 _DATES = re.compile(r"截止|哪天|什么时候|何时|几月|日期|时间")
 _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
 
@@ -159,6 +166,8 @@ def answer_type(question: str) -> re.Pattern[str] | None:
         # «几个业绩» ← «不超过5项»; «几天» ← «10天后» as well as «5个工作日».
         unit_re = {"个": "[个项]", "项": "[个项]", "日": "[日天]"}.get(unit, re.escape(unit))
         return re.compile(_NUMERAL + r"(?:个)?(?:工作|自然|周)?" + unit_re)
+    if _WHERE.search(q):
+        return ADDRESS
     if _DURATION.search(q):
         return re.compile(_NUMERAL + r"(?:个)?(?:工作|自然)?(?:日|天|周|月|年)")
     if _DATES.search(q):
@@ -237,6 +246,22 @@ class Retriever:
                 continue  # «几天», «后要», «项会»: segmentation leftovers of the question's wording
             if len(w) > 1 or w.isdigit():
                 out.append(w)
+        # «网上申报»: a generic act right after a specific word is that word's predicate, kept whole
+        # so «网上个人申报» beats «网上审核» (a four-character word counts by its halves).
+        q = compact(question)
+        for g in [w for w in out if w in GENERIC_ACTS]:
+            for i, w in enumerate(out):
+                if (w not in GENERIC_ACTS and len(w) == 2 and w + g in q and w not in DEVICES
+                        and w not in SYNONYMS and w not in EQUIVALENT_OF):  # those match by their own forms
+                    out[i] = w + g
+                    break
+        # «我是做软件开发的»: an occupation, which the notices state as «从事计算机技术与软件…»;
+        # one word «从事软件开发», matched by a passage about 从事 that shares a part of it.
+        occ = _OCCUPATION.search(q)
+        if occ:
+            field_ = occ.group(1)
+            out = [w for w in out if w not in field_ and field_ not in w and w != OCCUPATION_MARK] + [
+                OCCUPATION_MARK + field_]
         # «申报», «评审» name the whole business: evidence only when the question says nothing else.
         specific = [w for w in out if w not in GENERIC_ACTS]
         return list(dict.fromkeys(specific or out))
@@ -250,12 +275,25 @@ class Retriever:
         digits = word.translate(_CN_NUM)
         if digits != word and digits in text:
             return 1.0  # «一式» ↔ «1式»
+        if word.startswith(OCCUPATION_MARK) and len(word) > 3:
+            field_ = word[len(OCCUPATION_MARK):]
+            return float(OCCUPATION_MARK in text and any(field_[i:i + 2] in text for i in range(len(field_) - 1)))
+        if word in EQUIVALENT_OF and any(e in text for e in EQUIVALENT_OF[word]):
+            return 1.0
+        if word in DEADLINE_WORDS and _DEADLINE.search(text):
+            return 1.0  # «截止» is answered by «8月1日至15日», «…前完成»
+        if word == "地址" and ADDRESS.search(text):
+            return 1.0
         if word in DEVICES and any(d in text for d in DEVICES):
             return 1.0  # «用手机申报吗» is answered by «通过电脑端登录»
         if len(word) >= 3 and word.endswith("证") and word[:-1] in text:  # «技师证» → «技师…资格»
             return 1.0
         if len(word) < 3 or not CJK.search(word):
             return 0.0
+        if len(word) == 4:
+            # Two two-character words («软件开发» → «软件»+«开发»): a bigram across the join («件开»)
+            # means nothing, so each half counts once (against «计算机技术与软件» → 0.5).
+            return ((word[:2] in text) + (word[2:] in text)) / 2
         grams = [word[i:i + 2] for i in range(len(word) - 1)]
         return sum(g in text for g in grams) / len(grams)
 
@@ -291,7 +329,7 @@ class Retriever:
         passage (or, without a passage, nowhere in the notices)."""
         q = clean(question)
         text = compact(passage.index_text) if passage else self._corpus
-        for kind in ("other_series", "other_places"):
+        for kind in ("other_series", "other_places", "other_levels"):
             for w in SCOPE.get(kind, []):
                 if w in q and w not in text:
                     return w
