@@ -17,6 +17,7 @@ SEP_ = " › "
 OTHER_ROUTE_RATIO = 0.7  # another clause stating the asked-for figure, ranked this close, is quoted too
 OTHER_ROUTE_COVERAGE = 0.3  # … and holding a fair part of the question's words
 SIBLING_RATIO = 0.7  # a sibling clause this close to the best one, covering as much, is quoted too
+AS_GOOD_COVERAGE = 0.75  # another clause quoted beside the best one must hold most of the question
 CITE_PREFIX = "出处："
 # Asking for a person or a phone line: when retrieval finds nothing, the notices' contacts answer.
 CONTACT = re.compile(r"人工|客服|热线|联系方式|联系人|联系电话|咨询电话|打电话|电话号码|找谁|问谁")
@@ -201,7 +202,8 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
                      and nxt.coverage > 0)
         # A rule elsewhere in the notice that covers the question as fully (a signature line does not count).
         sentence = bool(re.search(r"[。；;]", nxt.chunk.text))
-        as_good = sentence and nxt.coverage >= top.coverage and nxt.score >= top.score * (
+        # A partial match («开发» of «软件开发») is too thin to call it a rule.
+        as_good = sentence and nxt.coverage >= max(top.coverage, AS_GOOD_COVERAGE) and nxt.score >= top.score * (
             SIBLING_RATIO if siblings else 0.9)  # another step of the same procedure may be the real answer
         if (neighbour or as_good) and len(_passage(top)) + len(_passage(nxt)) <= max_chars * 0.7:
             picked.append(nxt)
@@ -232,6 +234,11 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
         body = "\n".join(select(p, words, budget // len(parts)) for p in parts)
     if wants is not None and len(picked) > 1:
         figures = [frozenset(wants.findall(compact(p))) for p in parts]
+        top_i = picked.index(top)
+        if all(figures) and any(f & figures[top_i] for i, f in enumerate(figures) if i != top_i):
+            # Another clause repeating the best one's figure (the same address, the same date)
+            # is the same rule said twice: the best passage alone answers.
+            return single([top], words, max_chars, None)
         if all(figures) and len(set(figures)) == len(figures):
             n = "两" if len(parts) == 2 else "几"
             head = f"通知中有{n}处相关规定，所说的时间、环节或对象不同，请对照查看：\n"
@@ -240,10 +247,10 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
     return body + "\n" + cite
 
 
-def per_plan(groups: list[tuple[Plan, Hit]], words: list[str], max_chars: int) -> str:
-    """The question fits several plans whose notices say different things: one line each,
-    then one citation line naming every notice and clause."""
-    head = "不同通知的规定不同，请按您申报的计划查看："
+def per_plan(groups: list[tuple[Plan, Hit]], words: list[str], max_chars: int, same: bool = False) -> str:
+    """The question fits several plans whose notices say different things (or, `same`, each state
+    the figure asked for): one line each, then one citation line naming every notice and clause."""
+    head = "各通知都有规定，请按您申报的计划查看：" if same else "不同通知的规定不同，请按您申报的计划查看："
     cites = [f"《{h.chunk.title}》{h.chunk.section.rsplit(' › ', 1)[-1]}" for _, h in groups]
     cite = CITE_PREFIX + "；".join(cites)
     room = (max_chars - len(head) - len(cite) - 2) // len(groups) - 4

@@ -19,7 +19,7 @@ from bot import metrics
 from knowledge import answer as compose
 from knowledge import index as kindex
 from knowledge.answer import Answer, Source
-from knowledge.retrieval import Hit, Mode, PlanMatch, Retriever, answer_type, detect_plans
+from knowledge.retrieval import ADDRESS, Hit, Mode, PlanMatch, Retriever, answer_type, detect_plans
 from knowledge.text import compact
 
 if TYPE_CHECKING:
@@ -251,7 +251,7 @@ class QAService:
         if not lines:
             return Answer(compose.abstain("", r.plans, []), kind="abstain")
         text = ("收录的通知主要写申报流程和材料要求，学历、资历、业绩等申报条件在各计划的评价条件文件里：\n"
-                + "\n".join(lines) + "\n想核对自己是否符合，可发送「测评」逐项检查。")
+                + "\n".join(lines) + "\n想核对自己是否符合，可发送「资格自测」逐项检查。")
         text = text[: self.settings.answer_max_chars - 80]
         if cites:
             text += "\n" + compose.CITE_PREFIX + "；".join(dict.fromkeys(cites))
@@ -263,15 +263,36 @@ class QAService:
         if not match.detected:
             groups = self._alternatives(hits, words, wants)
             stated = not wants or any(wants.search(compact(h.chunk.text)) for _, h in groups)
-            if len(groups) > 1 and stated and compose.differing(groups, words, wants):
-                return compose.per_plan(groups, words, max_chars)
+            if len(groups) > 1 and stated:
+                if compose.differing(groups, words, wants):
+                    return compose.per_plan(groups, words, max_chars)
+                if wants and all(wants.search(compact(h.chunk.text)) for _, h in groups):
+                    # Several plans state the asked-for figure: the user cannot know it is the same in all.
+                    return compose.per_plan(groups, words, max_chars, same=True)
         text = compose.single(hits, words, max_chars, wants)
+        if wants and len(match.notices or self.retriever.plans) > 1 and wants.search(compact(text)) \
+                and self._sole_source(hits, wants):
+            # One notice states it and the question named no plan: say the others do not.
+            head = f"只有《{hits[0].chunk.title}》写明：\n"
+            tail = "\n其他通知未写明。"
+            if len(head) + len(text) + len(tail) > max_chars:
+                text = compose.single(hits, words, max_chars - len(head) - len(tail), wants)
+            body, _, cite = text.rpartition("\n" + compose.CITE_PREFIX)
+            text = head + body + tail + "\n" + compose.CITE_PREFIX + cite if body else head + text + tail
         if wants and not wants.search(compact(text)):
             # Asked for a figure the notices do not state: say so rather than let the quote imply one.
-            note = "收录的通知没有写明这个数字，相关规定原文如下：\n"
+            what = "具体地址" if wants is ADDRESS else "这个数字"
+            note = f"收录的通知没有写明{what}，相关规定原文如下：\n"
             text = note + (text if len(note) + len(text) <= max_chars else compose.single(
                 hits, words, max_chars - len(note), wants))
         return text
+
+    @staticmethod
+    def _sole_source(hits: list[Hit], wants: re.Pattern[str]) -> bool:
+        """No other notice's passage among the candidates that covers the question states the figure."""
+        top = hits[0]
+        return not any(h.chunk.notice != top.chunk.notice and h.coverage >= top.coverage * 0.5
+                       and wants.search(compact(h.chunk.text)) for h in hits[1:])
 
     def _alternatives(self, hits: list[Hit], words: list[str],
                       wants: re.Pattern[str] | None = None) -> list[tuple]:

@@ -224,3 +224,68 @@ def test_repeated_questions_are_answered_alike_and_callers_cannot_spoil_the_cach
     again = qa_service.answer("临平区制造业工程师网上申报是几号到几号？ ")
     assert "8 月 1 日" in again.text and again.sources
     assert again.text == qa_service.answer("临平区制造业工程师网上申报是几号到几号？", cached=False).text
+
+
+MINING = "zhejiang-mining-blasting-senior"
+
+
+@pytest.mark.parametrize(("question", "needle"), [
+    ("我是做软件开发的，可以在临平评制造业工程师吗？", "不予评审通过"),  # «软件开发» ~ «计算机技术与软件»
+    ("临平哪些专业不能评制造业工程师", "不予评审通过"),  # «不能» ~ «不予»
+    ("临平的专业工作年限算到哪一天为止？", "12月31日"),
+    ("网上申报什么时候截止？", "8月1日至15日"),  # the predicate «网上申报», not «网上审核»
+])
+def test_near_synonyms_of_the_notice_wording_are_answered(qa_service: QAService, question: str,
+                                                          needle: str) -> None:
+    ans = qa_service.answer(question, cached=False)
+    assert ans.answered and needle in _flat(ans.text.split(CITE_PREFIX)[0])
+
+
+def test_an_occupation_the_notices_do_not_name_is_declined(qa_service: QAService) -> None:
+    assert not qa_service.answer("我是做市场营销的，可以评工程师吗", cached=False).answered
+
+
+@pytest.mark.parametrize("question", ["正高级工程师怎么申报？", "正高级工程师申报条件"])
+def test_a_level_no_notice_covers_is_declined(qa_service: QAService, question: str) -> None:
+    ans = qa_service.answer(question, cached=False)
+    assert not ans.answered
+    assert "工程师、高级工程师" in ans.text and "正高" in ans.text
+
+
+def test_address_question_gets_the_passage_with_the_address(qa_service: QAService) -> None:
+    ans = qa_service.answer("临平评审通过了，纸质材料要寄到哪个地址？", cached=False)
+    assert ans.answered and "临平南大街265号" in _flat(ans.text)
+    # The address repeated in the mailing list is the same rule, not a second one.
+    assert "两处" not in ans.text
+
+
+def test_plan_restricted_search_finds_its_own_mailing_clause(qa_service: QAService) -> None:
+    ans = qa_service.answer("纸质材料寄到哪里？", plan=MINING, cached=False)
+    assert ans.answered and "省爆破行业协会" in ans.text
+    assert {s.notice for s in ans.sources} == {MINING} and "没有写到" not in ans.text
+
+
+def test_figure_only_one_notice_states_says_so(qa_service: QAService) -> None:
+    ans = qa_service.answer("继续教育学分要多少？", cached=False)
+    assert ans.answered and "45学分" in _flat(ans.text)
+    assert ans.text.startswith(f"只有《{LINPING_TITLE}》写明") and "其他通知未写明" in ans.text
+
+
+def test_copies_asked_with_other_verbs_list_every_plan(qa_service: QAService) -> None:
+    ans = qa_service.answer("评审表要打印几份？", cached=False)
+    flat = _flat(ans.text)
+    assert "1式3份" in flat and "一式两份" in flat and "一式3份" in flat
+
+
+def test_commands_named_in_replies_exist() -> None:
+    """Every «发送「X」» the Q&A suggests must be a word the bot answers to."""
+    import re
+    from pathlib import Path
+
+    from handlers.registry import COMMANDS
+
+    known = {w for c in COMMANDS for w in (*c.words, *c.prefixes)}
+    named = set()
+    for path in (Path(__file__).resolve().parents[2] / "knowledge").glob("*.py"):
+        named |= set(re.findall(r"(?:发送|回复|输入)「([^」]+)」", path.read_text(encoding="utf-8")))
+    assert named and named <= known, named - known
