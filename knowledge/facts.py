@@ -214,15 +214,48 @@ def strip_hedges(text: Any) -> str:
     return t
 
 
+# Natural answers to 「是否已取得／参加过…」: 「考过了，60.5分」 is a yes, 「还没考」 a no.
+_NO_START = re.compile(r"^(?:不|没|否|未|还没|尚未|暂无|暂时没|目前没|现在没|一直没)")
+_YES_START = re.compile(r"^(?:是|有|属于|符合|对口|相关|相近|一致|已|考过|通过|拿到|取得|参加过|过了)")
+
+
 def parse_bool(text: Any) -> bool:
     if isinstance(text, bool):
         return text
     t = strip_hedges(text).lower()
-    if t in NO_WORDS or re.match(r"^(不|没有|否)", t):  # 「不太对口」「不相关」「没有的」
+    t = re.sub(r"^(?:我|本人)(?:的)?", "", t) or t  # 「我还没考」「我有」
+    if t in NO_WORDS or _NO_START.match(t) or re.match(r"^已经?(?:不|没)", t):  # 「不太对口」「还没考」「未取得」
         return False
-    if t in YES_WORDS or re.match(r"^(是|有|属于|符合|对口|相关|相近|一致)", t):
+    if t in YES_WORDS or _YES_START.match(t) or re.match(r"^(?:已经|早就|早)?(?:考过|通过|拿到|取得)", t):
         return True
     raise FactError(f"请回答「是」或「否」（没听懂「{_norm(text)}」）")
+
+
+def parse_employer_excluded(text: Any) -> bool:
+    """「是／否」, or the kind of employer: private and foreign firms are never on the excluded
+    list (参公事业单位、电力交通公路国企、省直国企、央企驻杭分支); a bare 「国有企业」 or
+    「事业单位」 may or may not be, so the user is asked which."""
+    if isinstance(text, bool):
+        return text
+    t = strip_hedges(text).lower()
+    kind = re.sub(r"^(?:我们|我|本人)?(?:的)?(?:单位|公司)?(?:是|属于|在)?", "", t)
+    if not re.search(r"单位|企业|公司|国企|央企|民企|私企|外企|参公|厂|集团|私营|民营|外资|合资|个体", kind):
+        return parse_bool(t)
+    if re.search(r"参公|参照公务员|依照公务员|驻杭|中央企业|央企|省直|省属国", t):
+        return True
+    if re.search(r"(?:电力|电网|供电|交通|公路|高速)", t) and re.search(r"国有|国企|国网|集团|公司", t):
+        return True
+    if re.search(r"民营|私营|私企|民企|外资|外企|合资|个体|股份制|上市|港资|台资|乡镇", t):
+        return False
+    if re.search(r"国有|国企|国营", t):
+        raise FactError("国有企业要看是哪一类：电力、交通、公路国有（控股）企业，省直国有企业，"
+                        "或中央企业驻杭分支，回答「是」；其他国有企业（如区属、市属国企）回答「否」")
+    if "事业" in t:
+        raise FactError("事业单位要看是否参照公务员法管理：参公事业单位回答「是」，其他事业单位回答「否」")
+    if re.search(r"企业|公司|厂", t):
+        raise FactError("请对照上面列出的几类单位：属于其中之一回答「是」，"
+                        "民营、外资或其他企业回答「否」")
+    raise FactError(f"请回答「是」或「否」（没听懂「{_norm(text)}」）；也可以说单位类型，如「民营企业」")
 
 
 _EDU_WORDS: list[tuple[str, str]] = [
@@ -452,6 +485,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "current_title": parse_title,
     "skill_level": parse_skill_level,
     "employer_type": parse_employer_type,
+    "employer_excluded": parse_employer_excluded,
     "specialty": parse_specialty,
 }
 _BY_TYPE: dict[str, Callable[[Any], Any]] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from knowledge.facts import (
     FACTS,
     SKILL_LEVELS,
     TITLES,
+    strip_hedges,
     to_json,
     validate_facts,
 )
@@ -230,22 +232,43 @@ def _matches(text: str, item: dict[str, Any], *, partial: bool = True) -> bool:
     return any(w and (w in text or (partial and len(text) >= 3 and text in w)) for w in words)
 
 
+_SPEC_SPLIT = re.compile(r"[,，、;；/\s]+")
+_SPEC_HEAD = re.compile(r"^(?:我是|我|是|搞|做|干|从事|在做|负责)+")
+_SPEC_TAIL = re.compile(r"(?:的|方面|相关|这块|一类|类|专业|工作)+$")
+
+
+def specialty_shown(spec: str, scope: list[str] | None = None) -> str:
+    """The user's specialty as a verdict quotes it: the listed specialty it names when the plan
+    lists one (「搞机械的,机电吧」 → 「机电制造」), else their words trimmed, never the raw text."""
+    trimmed = "，".join(x for x in _SPEC_SPLIT.split(strip_hedges(spec)) if x)
+    pieces = [_SPEC_TAIL.sub("", _SPEC_HEAD.sub("", x)) for x in trimmed.split("，")]
+    named = [s for s in scope or [] for x in pieces if len(x) >= 2 and (x in s or s == x)]
+    if named:
+        return f"「{max(named, key=len)}」"
+    if trimmed == spec and len(pieces) == 1:
+        return f"「{trimmed}」"
+    return f"您填写的专业（{trimmed}）"
+
+
 @check("specialty_not_excluded", required=("excluded",), optional=("scope",))
 def _specialty(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     spec = env.get("specialty")
     if not spec:
         return Outcome("unknown", _msg(rule, "unknown", "尚不清楚您从事的专业"), ["specialty"])
+    scope = p.get("scope") or []
     for item in p["excluded"]:
         if _matches(spec, item):
+            shown = specialty_shown(spec)
             return Outcome("fail", _msg(rule, "fail",
-                                        f"「{spec}」属于列入国家、省统一考试的专业（{item['name']}），本计划不予评审通过",
-                                        specialty=spec, excluded=item["name"]))
-    scope = p.get("scope") or []
+                                        f"{shown}属于列入国家、省统一考试的专业（{item['name']}），本计划不予评审通过",
+                                        specialty=shown, excluded=item["name"]))
     if scope and not any(s in spec or spec in s for s in scope):
+        shown = specialty_shown(spec)
         return Outcome("pass", _msg(rule, "pass",
-                                    f"「{spec}」不在统一考试专业之列；但也不在通知列举的专业中，请对照省平台「可评审专业」确认",
-                                    specialty=spec))
-    return Outcome("pass", _msg(rule, "pass", f"「{spec}」不属于统一考试专业", specialty=spec))
+                                    f"{shown}不在统一考试专业之列；但也不在通知列举的专业中，请对照省平台「可评审专业」确认",
+                                    specialty=shown))
+    shown = specialty_shown(spec, scope)
+    return Outcome("pass", _msg(rule, "pass", f"{shown}不属于统一考试专业", specialty=shown))
 
 
 @check("education", required=("levels",), optional=("equivalence", "related", "unstated", "assume_related"))
@@ -484,6 +507,40 @@ def _item(plan: Plan, rule: Rule, out: Outcome) -> dict[str, Any]:
     return d
 
 
+# The facts each check reads besides its `fact` / `transfer_fact` parameter: which answers a
+# plan uses at all (「修改学历」 in a plan that never looks at 学历 says so).
+CHECK_READS: dict[str, tuple[str, ...]] = {
+    "assessments": ("title_since",),
+    "specialty_not_excluded": ("specialty",),
+    "education": ("education", "education_related", "registered_certificate", "related_retraining"),
+    "title_years": ("current_title", "education", "title_since"),
+    "work_years": ("education", "related_work_years", "graduation_date"),
+    "skill_years": ("skill_level", "skill_since"),
+    "honours": ("skill_honours",),
+    "exceptional_tenure": ("current_title", "title_since", "education", "education_related",
+                           "registered_certificate", "related_retraining"),
+    "employer": ("employer_type",),
+    "title_in": ("current_title",),
+}
+# Checks that count years to the cut-off date.
+YEAR_CHECKS = ("title_years", "work_years", "skill_years", "exceptional_tenure")
+
+
+def facts_used(plan: Plan) -> set[str]:
+    """Every fact some rule of the plan reads."""
+    used: set[str] = set()
+    for rule in plan.rules:
+        used.update(CHECK_READS.get(rule.check, ()))
+        if rule.check == "assessments":
+            used.add(str(rule.params.get("fact", "assessments")))
+        used.update(str(rule.params[k]) for k in ("fact", "transfer_fact") if isinstance(rule.params.get(k), str))
+    return used & FACTS.keys()
+
+
+def plan_counts_years(plan: Plan) -> bool:
+    return any(r.check in YEAR_CHECKS for r in plan.rules)
+
+
 def _order(facts: set[str]) -> list[str]:
     return sorted(facts, key=lambda f: (ASK_ORDER.index(f) if f in ASK_ORDER else len(ASK_ORDER), f))
 
@@ -567,7 +624,7 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
     eligible_routes = [r.id for r in plan.routes if routes[r.id]["eligible"] is True]
     met_incomplete = [r.id for r in plan.routes
                       if routes[r.id]["stated_conditions_met"] and not r.conditions_complete]
-    if plan.as_of is None:
+    if plan.as_of is None and plan_counts_years(plan):  # a plan without year rules counts no years
         notes.insert(0, f"本通知未规定年限计算截止日期，以下年限按 {cn_date(cutoff)} 计算。")
     conditions_note = None
     if any(not r.conditions_complete for r in plan.routes) and plan.other_conditions_doc:

@@ -161,3 +161,25 @@ def test_future_dates_are_refused_with_an_example() -> None:
         parse_fact("title_since", f"{dt.date.today().year + 4}年3月")
     with pytest.raises(FactError, match="晚于本计划的年限截止日"):
         validate_facts({"graduation_date": "2023-07-01"}, as_of=dt.date(2022, 12, 31))
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("考过了，60.5分", True), ("已经考过了", True), ("通过了", True), ("已取得", True), ("有", True),
+    ("还没考", False), ("我还没考", False), ("没考", False), ("未取得", False), ("已经没有了", False),
+])
+def test_natural_yes_no(text: str, value: bool) -> None:
+    assert parse_fact("business_exam_passed", text) is value
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("民营企业", False), ("是民营企业", False), ("私营的", False), ("我们是外企", False), ("否", False),
+    ("参公事业单位", True), ("中央企业驻杭分支", True), ("国家电网公司", True), ("是", True),
+])
+def test_employer_kind_answers_the_excluded_employer_question(text: str, value: bool) -> None:
+    assert parse_fact("employer_excluded", text) is value
+
+
+@pytest.mark.parametrize(("text", "asks"), [("国有企业", "国有企业要看是哪一类"), ("事业单位", "参照公务员法管理")])
+def test_employer_kinds_that_may_be_excluded_are_asked_about(text: str, asks: str) -> None:
+    with pytest.raises(FactError, match=asks):
+        parse_fact("employer_excluded", text)

@@ -1,0 +1,45 @@
+"""How a verdict quotes the user: the specialty as the plan lists it or trimmed, the facts a
+plan uses (for 「修改…」), and the year note only where years are counted."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import get_settings
+from knowledge.plans import Plan, load_plans
+from knowledge.rules import evaluate, facts_used, render_text, specialty_shown
+
+
+@pytest.fixture(scope="module")
+def plans() -> dict[str, Plan]:
+    return load_plans(get_settings().plans_dir)
+
+
+def test_specialty_is_quoted_as_the_listed_one_or_trimmed() -> None:
+    assert specialty_shown("搞机械的,机电吧", ["机电制造", "机电", "机械"]) == "「机电制造」"
+    assert specialty_shown("搞机械的,机电吧") == "您填写的专业（搞机械的，机电）"
+    assert specialty_shown("软件开发") == "「软件开发」"
+
+
+def test_linping_detail_quotes_the_listed_specialty(plans: dict[str, Plan]) -> None:
+    plan = plans["linping-manufacturing-engineer-2022"]
+    text = render_text(evaluate(plan, {"specialty": "搞机械的,机电吧"}), plan, detail=True)
+    assert "「机电制造」不属于统一考试专业" in text and "搞机械的" not in text
+
+
+def test_facts_used(plans: dict[str, Plan]) -> None:
+    water = facts_used(plans["zhejiang-water-senior-2022"])
+    assert "business_exam_passed" in water and "education" not in water
+    linping = facts_used(plans["linping-manufacturing-engineer-2022"])
+    assert {"education", "registered_certificate", "employer_excluded", "specialty"} <= linping
+
+
+def test_year_note_only_where_years_are_counted(plans: dict[str, Plan]) -> None:
+    water = plans["zhejiang-water-senior-2022"]
+    assert water.as_of is None
+    text = render_text(evaluate(water, {"business_exam_passed": True}), water, detail=True)
+    assert "年限按" not in text
+    counted = [p for p in plans.values() if p.as_of is None and p.id != water.id
+               and any(r.check == "title_years" for r in p.rules)]
+    for plan in counted:
+        assert "以下年限按" in render_text(evaluate(plan, {}), plan, detail=True)
