@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 import unicodedata
 from typing import Any
 
@@ -27,7 +28,7 @@ from knowledge.facts import (
     to_json,
 )
 from knowledge.plans import Plan, match_plans
-from knowledge.rules import cn_date, evaluate, render_text, served, ym
+from knowledge.rules import cn_date, evaluate, facts_used, render_text, served, ym
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ BACK = ("上一步", "上一题", "返回", "回到上一步", "back")
 SKIP = ("跳过", "不知道", "不清楚", "不确定", "忘了", "不记得")
 DETAIL = ("详情", "详细", "查看详情", "依据")
 DETAIL_WORDS = ("详情", "查看详情", "逐条依据")  # registered as a command: works after the dialog too
-HINT = "（随时可说「上一步」「修改学历」「跳过」「重新开始」「退出」）"
+# How long after a verdict a message that reads like an answer («50», «合格 合格») is taken
+# as a late answer to the finished test (said so) rather than a question for Q&A.
+LATE_ANSWER_SECONDS = 15 * 60
 
 _QUESTION = re.compile(r"怎么|怎样|多少|哪|吗|什么|如何|为什么|为啥|能不能|可不可以|几号|几月|几天|何时|啥时候|么$")
 _CORRECTION = re.compile(r"^(?:我)?(?:刚才)?(?:说错了|搞错了|写错了|打错了|填错了|答错了|更正|纠正一下|纠正)"
@@ -96,7 +99,21 @@ def _choose_plan(ctx: Context, plan: Plan, intro: bool = False) -> str:
         head += f"年限计算到 {plan.as_of.year}年{plan.as_of.month}月{plan.as_of.day}日。"
     if plan.other_conditions_doc:
         head += "\n注意：该通知未列全部申报条件，这里只核对通知写明的部分。"
-    return head + HINT + "\n" + _next(ctx, plan)
+    hint = f"（随时可说「上一步」「{_modify_example(plan)}」「跳过」「重新开始」「退出」）"
+    return head + hint + "\n" + _next(ctx, plan)
+
+
+def _modify_example(plan: Plan, answered: list[str] | None = None) -> str:
+    """「修改学历」, or a fact this plan does ask when it never looks at 学历."""
+    used = facts_used(plan)
+    for fact in ["education", *(answered or []), *ASK_ORDER]:
+        if fact in used and fact in FACTS:
+            return f"修改{FACTS[fact].label}"
+    return "修改学历"
+
+
+def _plan_name(plan: Plan) -> str:
+    return f"{plan.series}计划" if plan.series else "这个计划"
 
 
 # --- the flow ------------------------------------------------------------------------------
@@ -342,6 +359,14 @@ def _modify(ctx: Context, plans: dict[str, Plan], plan: Plan, what: str) -> str:
     if fact is None:
         labels = "、".join(FACTS[f].label for f in ctx.state.get("history", [])) or "学历、职称"
         return f"想修改哪一项？可以说「修改学历」等，已回答的有：{labels}。\n" + _question(ctx, plan)
+    used = facts_used(plan)
+    if fact not in used:
+        can = [FACTS[f].label for f in ASK_ORDER if f in used]
+        again = _question(ctx, plan) if not ctx.state.get("done") else ""
+        ctx.state["unused_fact"] = fact  # its answer, if it still comes, is said to change nothing
+        return (f"{_plan_name(plan)}的条件不看{FACTS[fact].label}，不用修改。"
+                f"可以修改的有：{'、'.join(can)}（如「修改{can[0] if can else '学历'}」）。"
+                + ("\n" + again if again else ""))
     facts = dict(ctx.state.get("facts") or {})
     old = facts.pop(fact, None)
     ctx.state.update(facts=facts, pending=fact, misses=0, done=False,
@@ -426,25 +451,31 @@ def _correction_choice(ctx: Context, plan: Plan, text: str) -> str | None:
 # --- the result ----------------------------------------------------------------------------
 
 MAX_REPLY = 600  # characters in one reply before the gateway has to page it
-NEXT_STEPS = ("发送「提醒」订阅本计划的截止日期提醒，发送「材料清单」看完整申报材料；"
-              "回复「详情」看逐条依据，「修改学历」等可改答案。")
+
+
+def _next_steps(ctx: Context, plan: Plan) -> str:
+    """The verdict's last line: the test is over, and what the user can do now."""
+    example = _modify_example(plan, list(ctx.state.get("history") or []))
+    return ("自测已结束。接下来可以：发送「提醒」订阅本计划的截止日期提醒，「材料清单」看完整申报材料，"
+            f"回复「详情」看逐条依据，「{example}」等改答案，「资格自测」重新测。")
 
 
 def _result(ctx: Context, plan: Plan, result: dict[str, Any]) -> str:
     # The verdict outlives the dialog (until the next 资格自测), so 「详情」 works later too.
-    ctx.state.update(done=True, pending=None, eligible_routes=result["eligible_routes"],
+    ctx.state.update(done=True, done_at=int(time.time()), pending=None, eligible_routes=result["eligible_routes"],
                      eligibility_plan=plan.id,
                      last_verdict={"plan": plan.id, "facts": dict(ctx.state.get("facts") or {})})
     lines = [render_text(result, plan, detail=False, materials=False)]
     routes = result["eligible_routes"] or result["stated_conditions_met_routes"]
+    next_steps = _next_steps(ctx, plan)
     if routes:
         items = plan.materials(routes[0])
         listing = f"📋 {plan.route(routes[0]).title}材料：" + "；".join(f"{i}.{m.text}" for i, m in enumerate(items, 1))
         # One message: the list inline when it fits, else one line pointing to 「材料清单」.
-        if sum(map(len, [*lines, listing, NEXT_STEPS])) + 3 > MAX_REPLY:
+        if sum(map(len, [*lines, listing, next_steps])) + 3 > MAX_REPLY:
             listing = f"📋 {plan.route(routes[0]).title}需准备 {len(items)} 项材料，发送「材料清单」查看。"
         lines.append(listing)
-    lines.append(NEXT_STEPS)
+    lines.append(next_steps)
     return "\n".join(lines)
 
 
@@ -468,16 +499,35 @@ def _after_result(msg: Incoming, ctx: Context, plan: Plan, text: str) -> str:
     if low in BACK:
         return _back(ctx, _plans(ctx), plan)
     if low in SKIP:
-        return "自测已经出结果了，没有要跳过的问题。" + NEXT_STEPS
+        return "自测已经出结果了，没有要跳过的问题。" + _next_steps(ctx, plan)
     m = _MODIFY.match(text)
     if m:
         return _modify(ctx, _plans(ctx), plan, m.group(1))
     m = _CORRECTION.match(text)
     if m:
         return _correct(ctx, plan, (m.group(1) or m.group(2) or "").strip())
+    unused = ctx.state.pop("unused_fact", None)
+    if unused in FACTS and _parses(unused, text):
+        return f"{_plan_name(plan)}的条件不看{FACTS[unused].label}，这个回答不影响结论（见上）。"
+    if _late_answer(ctx, plan, text):
+        example = _modify_example(plan, list(ctx.state.get("history") or []))
+        return ("自测已经结束（结论见上）。如需重新测试发送「资格自测」，"
+                f"修改某项发送「{example}」等。")
     # Anything else ends the dialog and is answered by Q&A (about this plan first).
     _leave(ctx, plan)
     return _qa(ctx, msg.text, plan)
+
+
+def _late_answer(ctx: Context, plan: Plan, text: str) -> bool:
+    """Shortly after a verdict that came early (a general rule failed), the user may go on
+    answering questions that were never asked: a message that reads as an answer to one of
+    this plan's questions (a number, 「合格 合格」, 是／否, a date) is not a question for Q&A."""
+    done_at = ctx.state.get("done_at")
+    if not isinstance(done_at, int | float) or time.time() - done_at > LATE_ANSWER_SECONDS:
+        return False
+    if not text or len(text) > 30 or "?" in text or _QUESTION.search(text):
+        return False
+    return any(_parses(f, text) for f in facts_used(plan) if FACTS[f].type not in ("text", "list"))
 
 
 def _detail_text(ctx: Context, verdict: dict[str, Any]) -> str:
