@@ -328,8 +328,9 @@ class Retriever:
         """A title series or place the notices do not cover, named in the question but not in the
         passage (or, without a passage, nowhere in the notices)."""
         q = clean(question)
-        text = compact(passage.index_text) if passage else self._corpus
-        for kind in ("other_series", "other_places", "other_levels"):
+        # A passage speaks for its notice, so the notice's title counts («水利» → the water notice).
+        text = compact(passage.index_text + passage.title) if passage else self._corpus
+        for kind in ("other_series", "other_places", "other_levels", "other_engineering"):
             for w in SCOPE.get(kind, []):
                 if w in q and w not in text:
                     return w
