@@ -139,6 +139,7 @@ def browser() -> Iterator[object]:
 
 @pytest.mark.slow
 def test_hr_uploads_reviews_publishes_and_tries_a_question(live: Live, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -149,7 +150,8 @@ def test_hr_uploads_reviews_publishes_and_tries_a_question(live: Live, browser, 
         def ready(drv):  # type: ignore[no-untyped-def]
             els = drv.find_elements(by, value)
             return els[0] if els and text in els[0].text else False
-        return WebDriverWait(d, 60).until(ready)
+        # A page being replaced mid-check leaves a stale element: look again, it is not a failure.
+        return WebDriverWait(d, 60, ignored_exceptions=[StaleElementReferenceException]).until(ready)
 
     d.get(f"{live.url}/admin")
     assert d.current_url.endswith("/admin/login")

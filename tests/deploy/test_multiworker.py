@@ -275,7 +275,10 @@ def test_dialog_state_is_consistent_across_workers(cluster: Cluster, tmp_path: P
 
     store = open_store(cluster.settings)
     try:
-        assert store.get_dialog(user) == local.store.get_dialog("o_local")
+        def comparable(state: dict) -> dict:  # type: ignore[type-arg]
+            return {k: v for k, v in state.items() if k != "done_at"}  # a wall-clock second
+
+        assert comparable(store.get_dialog(user)) == comparable(local.store.get_dialog("o_local"))
     finally:
         store.close()
 
