@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--user", default="cli-local", help="user id for the dialog state")
     p.set_defaults(func=run_chat)
 
-    p = sub.add_parser("eval", help="score a question set (format of shared/eval/qa_dev.yaml)")
+    p = sub.add_parser("eval", help="score a question set (qa_dev.yaml format) or a conversation set "
+                       "(dialogs_dev.yaml format, run through the webhook)")
     p.add_argument("file", type=Path)
     p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
@@ -144,12 +145,26 @@ def _index_needs_build(settings) -> bool:  # type: ignore[no-untyped-def]
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from bot import conversations
     from knowledge.evaluation import evaluate, load_set, render
 
     if not args.file.exists():
         print(f"找不到题集 {args.file}", file=sys.stderr)
         return 2
-    report = evaluate(_qa(), load_set(args.file), mode=args.mode)
+    items = load_set(args.file)
+    if conversations.is_conversation_set(items):
+        import logging
+
+        from bot.settings import get_settings
+
+        logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+        creport = conversations.evaluate_conversations(items, get_settings())
+        if args.json:
+            print(json.dumps(creport.to_dict(), ensure_ascii=False, indent=1))
+        else:
+            print(conversations.render(creport, verbose=args.verbose))
+        return 0
+    report = evaluate(_qa(), items, mode=args.mode)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
