@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Build the index once, outside the timed runs (every worker loads it at start-up).
     from bot.settings import Settings
-    from knowledge.qa import QAService
+    from knowledge.qa.service import QAService
 
     QAService.from_settings(Settings())
     rows = []

@@ -31,7 +31,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "qa_dev.yaml"
-HOLDOUT = ROOT / "tests" / "knowledge" / "qa_holdout.yaml"
+HOLDOUT = ROOT / "tests" / "knowledge" / "qa" / "qa_holdout.yaml"
 OUT = ROOT / "benchmarks" / "results" / "retrieval.json"
 
 
@@ -72,7 +72,7 @@ def bench_ingest(data_dir: Path, runs: int = 2) -> dict[str, Any]:
 
 def bench_queries(data_dir: Path, questions: list[str], rounds: int = 3) -> dict[str, Any]:
     from bot.settings import Settings
-    from knowledge.qa import QAService
+    from knowledge.qa.service import QAService
 
     qa = QAService.from_settings(Settings(data_dir=data_dir, llm_base_url=""))
     for q in questions[:5]:
@@ -89,8 +89,8 @@ def bench_queries(data_dir: Path, questions: list[str], rounds: int = 3) -> dict
 
 def bench_accuracy(data_dir: Path) -> dict[str, Any]:
     from bot.settings import Settings
-    from knowledge.evaluation import evaluate, load_set
-    from knowledge.qa import QAService
+    from knowledge.qa.evaluation import evaluate, load_set
+    from knowledge.qa.service import QAService
 
     qa = QAService.from_settings(Settings(data_dir=data_dir, llm_base_url=""))
     out: dict[str, Any] = {}

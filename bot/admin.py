@@ -137,7 +137,7 @@ def _replace_timeline_block(text: str, block: str) -> str:
 def publish_timeline(services: Services, plan_id: str, events: list[TimelineEvent]) -> tuple[list[str], list[str]]:
     """Merge `events` into the plan's timeline (same id = replaced), validate the whole plan,
     then write it atomically. Returns (added ids, replaced ids)."""
-    from knowledge.plans import PlanError, load_plan_file
+    from knowledge.eligibility.plans import PlanError, load_plan_file
 
     plans_dir = Path(services.settings.plans_dir)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", plan_id or ""):
@@ -187,7 +187,7 @@ def event_from_form(base: TimelineEvent, text: str | None, kind: str | None, aud
 
 
 def plan_choices(services: Services) -> list[tuple[str, str]]:
-    from knowledge.plans import load_plans
+    from knowledge.eligibility.plans import load_plans
 
     return [(pid, p.title) for pid, p in sorted(load_plans(services.settings.plans_dir).items())]
 

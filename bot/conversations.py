@@ -23,7 +23,7 @@ import httpx
 import yaml
 
 from bot.settings import Settings
-from knowledge.text import compact
+from knowledge.lang.text import compact
 
 MORE_PAGES = 3
 

@@ -14,7 +14,7 @@ from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from bot.store.base import StateStore
-    from knowledge.qa import QAService
+    from knowledge.qa.service import QAService
 
 
 class Services:
@@ -24,10 +24,13 @@ class Services:
 
     @cached_property
     def qa(self) -> QAService:
-        from knowledge.qa import QAService
+        from bot import metrics
+        from knowledge.qa.service import QAService
 
         with self._lock:
-            return QAService.from_settings(self.settings)
+            qa = QAService.from_settings(self.settings)
+        qa.on_retrieval = metrics.retrieval_latency.observe
+        return qa
 
     @cached_property
     def store(self) -> StateStore:
@@ -37,7 +40,7 @@ class Services:
 
     @cached_property
     def plans(self) -> dict[str, Any]:
-        from knowledge.plans import load_plans
+        from knowledge.eligibility.plans import load_plans
 
         return load_plans(self.settings.plans_dir)
 

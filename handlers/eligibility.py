@@ -1,7 +1,7 @@
 """资格自测: the guided eligibility dialog (WeChat and `bot chat` both come through the dispatcher).
 
 First the plan, then only the questions that can still change an outcome (the engine's
-unknown facts drive the next question). Free answers are parsed by knowledge/facts.py.
+unknown facts drive the next question). Free answers are parsed by knowledge/eligibility/facts.py.
 At any point: 上一步, 修改<项目>, 「我说错了，是硕士」, 跳过, 重新开始, 退出; a question asked
 mid-dialog is answered by Q&A and the pending question is asked again. Everything lives
 in ctx.state, which the dispatcher persists, so a restart loses nothing.
@@ -17,7 +17,7 @@ import unicodedata
 from typing import Any
 
 from handlers.base import Context, Incoming
-from knowledge.facts import (
+from knowledge.eligibility.facts import (
     ASK_ORDER,
     FACTS,
     FactError,
@@ -27,8 +27,8 @@ from knowledge.facts import (
     parse_fact,
     to_json,
 )
-from knowledge.plans import Plan, match_plans
-from knowledge.rules import cn_date, evaluate, facts_used, render_text, served, ym
+from knowledge.eligibility.plans import Plan, match_plans
+from knowledge.eligibility.rules import cn_date, evaluate, facts_used, render_text, served, ym
 
 log = logging.getLogger(__name__)
 

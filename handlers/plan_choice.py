@@ -87,7 +87,7 @@ def _word(text: str) -> str:
 def pick(text: str, ids: list[str], plans: Mapping[str, Any], default: str | None = None) -> str | None:
     """A plan id from the answer: 「是」 for the offered default, a number from the list that was
     shown (numbers only count when `ids` were offered), the id, or words naming one plan."""
-    from knowledge.plans import match_plans
+    from knowledge.eligibility.plans import match_plans
 
     t = (text or "").strip()
     if default in plans and is_yes(t):

@@ -48,7 +48,7 @@ def _last_day(year: int, month: int) -> dt.date:
 def _to_date(match: re.Match[str], end: bool) -> dt.date:
     """Reuses the eligibility fact parser; a month without a day is its 1st (start) or
     its last day (end), so 「2018年6月」 as an end means through June."""
-    from knowledge.facts import parse_date
+    from knowledge.eligibility.facts import parse_date
 
     value = parse_date(match.group(0).strip())
     if end and not match.group("d"):
@@ -58,7 +58,7 @@ def _to_date(match: re.Match[str], end: bool) -> dt.date:
 
 def parse_periods(text: str, as_of: dt.date) -> list[Period]:
     """「2015年7月-2018年6月，2019年3月至今」 → periods. Raises ValueError with a Chinese reason."""
-    from knowledge.facts import FactError
+    from knowledge.eligibility.facts import FactError
 
     text = text.replace("—", "-").replace("–", "-").replace("～", "-").replace("~", "-")
     periods: list[Period] = []

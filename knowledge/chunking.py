@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from knowledge.ingest import Notice
-from knowledge.text import clean, split_sentences
+from knowledge.lang.text import clean, split_sentences
 
 SEP = " › "
 MAX_CHARS = 320  # a paragraph longer than this is split into sentence windows

@@ -26,7 +26,7 @@ import numpy as np
 
 from knowledge.chunking import Chunk, chunk_notices
 from knowledge.ingest import IngestError, Notice, load_dir, notices_digest
-from knowledge.text import Tokenizer
+from knowledge.lang.text import Tokenizer
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -258,7 +258,7 @@ def ensure(settings: Settings, embeddings: Embeddings | None = None, tokenizer: 
 
         embeddings = make_embeddings(settings)
     if tokenizer is None:
-        from knowledge.text import get_tokenizer
+        from knowledge.lang.text import get_tokenizer
 
         tokenizer = get_tokenizer()
     return build(settings, embeddings, tokenizer), True

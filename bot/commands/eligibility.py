@@ -27,9 +27,9 @@ def run_eligibility(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from bot.settings import get_settings
-    from knowledge.facts import FactError
-    from knowledge.plans import PlanError, load_plans
-    from knowledge.rules import evaluate, render_text
+    from knowledge.eligibility.facts import FactError
+    from knowledge.eligibility.plans import PlanError, load_plans
+    from knowledge.eligibility.rules import evaluate, render_text
 
     try:
         plans = load_plans(get_settings().plans_dir)
@@ -61,7 +61,7 @@ def run_eligibility(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from bot.settings import get_settings
-    from knowledge.plans import PlanError, load_plan_file
+    from knowledge.eligibility.plans import PlanError, load_plan_file
 
     folder = Path(args.dir) if args.dir else get_settings().plans_dir
     files = sorted(folder.glob("*.yaml"))

@@ -76,7 +76,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def _qa():  # type: ignore[no-untyped-def]
     from bot.settings import get_settings
-    from knowledge.qa import QAService
+    from knowledge.qa.service import QAService
 
     return QAService.from_settings(get_settings())
 
@@ -146,7 +146,7 @@ def _index_needs_build(settings) -> bool:  # type: ignore[no-untyped-def]
 
 def run_eval(args: argparse.Namespace) -> int:
     from bot import conversations
-    from knowledge.evaluation import evaluate, load_set, render
+    from knowledge.qa.evaluation import evaluate, load_set, render
 
     if not args.file.exists():
         print(f"找不到题集 {args.file}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The part of a plan that reminders need, read from `knowledge.plans.load_plans()`.
+"""The part of a plan that reminders need, read from `knowledge.eligibility.plans.load_plans()`.
 
 Plans may be pydantic models or dicts; only these fields are used, so the eligibility
 schema can grow without touching reminders.
@@ -55,10 +55,10 @@ def plan_info(plan: Any) -> PlanInfo:
 
 
 def load_plan_infos(plans_dir: Path, plans: dict[str, Any] | None = None) -> dict[str, PlanInfo]:
-    """Plans by id. Uses `knowledge.plans.load_plans` (validated) when it is available."""
+    """Plans by id. Uses `knowledge.eligibility.plans.load_plans` (validated) when it is available."""
     if plans is None:
         try:
-            from knowledge.plans import load_plans
+            from knowledge.eligibility.plans import load_plans
         except ImportError:  # plan loader not installed yet: read the YAML directly
             plans = {}
             for path in sorted(Path(plans_dir).glob("*.yaml")):

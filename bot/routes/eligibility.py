@@ -1,4 +1,4 @@
-"""POST /api/eligibility — {"plan": id, "facts": {…}} → the engine's JSON (knowledge/rules.py)."""
+"""POST /api/eligibility — {"plan": id, "facts": {…}} → the engine's JSON (knowledge/eligibility/rules.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from knowledge.facts import FactError
-from knowledge.rules import evaluate
+from knowledge.eligibility.facts import FactError
+from knowledge.eligibility.rules import evaluate
 
 log = logging.getLogger(__name__)
 

@@ -196,7 +196,7 @@ def test_hr_uploads_reviews_publishes_and_tries_a_question(live: Live, browser, 
     assert published and published[0]["text"] == "网上个人申报（宁波纺织）"
     assert str(published[0]["start"]) == "2025-07-01" and str(published[0]["end"]) == "2025-07-20"
     assert published[0]["clause"]["notice"] == NEW_ID
-    from knowledge.plans import load_plan_file
+    from knowledge.eligibility.plans import load_plan_file
 
     assert load_plan_file(live.settings.plans_dir / f"{PLAN}.yaml").timeline  # still a valid plan
 

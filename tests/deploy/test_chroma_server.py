@@ -60,7 +60,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_index_lives_in_the_chroma_server_and_answers(chroma_url: str, tmp_path: Path) -> None:
     import chromadb
 
-    from knowledge.qa import QAService
+    from knowledge.qa.service import QAService
 
     notices = tmp_path / "notices"
     notices.mkdir()

@@ -150,7 +150,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     _today_plan(plans, ZoneInfo(settings.timezone))
     upgrade(db_url)
     # Build the index once; every worker then only opens it.
-    from knowledge.qa import QAService
+    from knowledge.qa.service import QAService
 
     QAService.from_settings(settings)
     cl = Cluster(f"http://127.0.0.1:{port}", env, settings, fake, WebhookCodec(settings), prom, root)

@@ -73,7 +73,7 @@ def test_dialog(path: Path, tmp_path: Path, request: pytest.FixtureRequest) -> N
 
 def test_every_question_of_every_plan_can_be_answered_by_its_example(tmp_path: Path) -> None:
     """Answering each question with its own example reaches a result for every plan."""
-    from knowledge.facts import FACTS
+    from knowledge.eligibility.facts import FACTS
 
     services = _services(tmp_path)
     for i, (pid, plan) in enumerate(sorted(services.plans.items())):

@@ -49,7 +49,7 @@ def test_sentence_transformers_backend_offline(st_model_path: str, tmp_path: Pat
 
 
 def test_index_built_with_sentence_transformers_answers(st_model_path: str, tmp_path: Path) -> None:
-    from knowledge.qa import QAService
+    from knowledge.qa.service import QAService
 
     notices = tmp_path / "notices"
     notices.mkdir()

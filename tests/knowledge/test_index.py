@@ -10,7 +10,7 @@ import pytest
 from bot.settings import KNOWLEDGE_DIR, Settings
 from knowledge import index
 from knowledge.ingest import IngestError
-from knowledge.qa import QAService
+from knowledge.qa.service import QAService
 
 LINPING = "linping-manufacturing-engineer-2022"
 WATER = "zhejiang-water-senior-2022"

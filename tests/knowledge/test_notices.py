@@ -18,7 +18,7 @@ from knowledge.frontmatter import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTICES_DIR = ROOT / "knowledge" / "notices"
-DICT_DIR = ROOT / "knowledge" / "dict"
+DICT_DIR = ROOT / "knowledge" / "lang" / "dict"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 NOTICE_FILES = sorted(NOTICES_DIR.glob("*.md"))
 

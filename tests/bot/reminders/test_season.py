@@ -76,7 +76,7 @@ def test_past_plan_schedules_nothing(db_settings: Settings, when: str) -> None:
     repo = ReminderRepo(get_engine(db_settings), db_settings, clock)
     from bot.reminders.plans import plan_info
     from bot.settings import KNOWLEDGE_DIR
-    from knowledge.plans import load_plans
+    from knowledge.eligibility.plans import load_plans
 
     real = plan_info(load_plans(KNOWLEDGE_DIR / "plans")["linping-manufacturing-engineer-2022"])
     assert repo.subscribe("u", real, "applicant") == 0

@@ -1,7 +1,7 @@
 """Chinese text helpers shared by chunking, indexing, retrieval and answering.
 
 One tokenizer for the whole knowledge base: jieba in precise mode (search mode adds
-sub-word noise) with the 职称 user dictionary and stop words from `knowledge/dict/`.
+sub-word noise) with the 职称 user dictionary and stop words from `knowledge/lang/dict/`.
 """
 
 from __future__ import annotations

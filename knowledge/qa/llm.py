@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from knowledge.answer import CITE_PREFIX
+from knowledge.qa.compose import CITE_PREFIX
 
 if TYPE_CHECKING:
     from bot.settings import Settings
-    from knowledge.retrieval import Hit
+    from knowledge.qa.retrieval import Hit
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from knowledge.facts import (
+from knowledge.eligibility.facts import (
     ASK_ORDER,
     EDUCATION,
     FACTS,
@@ -25,7 +25,7 @@ from knowledge.facts import (
     to_json,
     validate_facts,
 )
-from knowledge.plans import AnyOf, Plan, Rule
+from knowledge.eligibility.plans import AnyOf, Plan, Rule
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.retrieval import Hit, Plan
-from knowledge.text import CJK, clean, compact, split_sentences
+from knowledge.lang.text import CJK, clean, compact, split_sentences
+from knowledge.qa.retrieval import Hit, Plan
 
 MAX_QUESTION_CHARS = 300
 SEP_ = " › "
@@ -66,10 +66,14 @@ _THANKS = re.compile(r"谢|感谢|thank|thx|辛苦", re.I)
 _BYE = re.compile(r"再见|拜拜|bye|晚安", re.I)
 
 
+# Chat users meet greetings in the dialog layer first (knowledge/lang/intents.yaml); this reply is
+# for API callers, so it names no chat command.
+GREETING = ("您好！我可以回答浙江省工程技术人员（工程师、高级工程师）职称申报通知里的问题，"
+            "例如「临平制造业工程师网上申报是几号到几号？」，回答附通知出处。")
+
+
 def small_talk(text: str) -> str | None:
     """A short friendly reply to greetings and thanks, or None when the message asks something."""
-    from handlers.help import CAPABILITIES
-
     core = _FILLER.sub("", clean(text).lower())
     if not core or not _GREETING.match(core):
         return None
@@ -77,7 +81,7 @@ def small_talk(text: str) -> str | None:
         return "不客气！还有职称申报方面的问题，随时问我。"
     if _BYE.search(core):
         return "再见！需要时随时来问。"
-    return "您好！" + CAPABILITIES
+    return GREETING
 
 
 def check_input(text: str | None) -> tuple[str, Answer | None]:

@@ -593,7 +593,7 @@ def fact_by_label(word: str) -> str | None:
 
 
 # The order the dialog asks in: disqualifiers that end the test early first, then the facts
-# most routes need. Only facts that can still change an outcome are asked (knowledge/rules.py).
+# most routes need. Only facts that can still change an outcome are asked (knowledge/eligibility/rules.py).
 ASK_ORDER: list[str] = [
     "specialty", "civil_servant", "employer_excluded", "education", "education_related",
     "current_title", "title_since", "graduation_date", "related_work_years", "ce_credits", "assessments",

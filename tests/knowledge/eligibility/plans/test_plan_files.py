@@ -11,9 +11,9 @@ import pytest
 
 from bot.settings import get_settings
 from knowledge.citation import Clause
-from knowledge.facts import ASK_ORDER, FACTS
-from knowledge.plans import Plan, load_plan_file
-from knowledge.rules import CHECKS
+from knowledge.eligibility.facts import ASK_ORDER, FACTS
+from knowledge.eligibility.plans import Plan, load_plan_file
+from knowledge.eligibility.rules import CHECKS
 
 PLANS_DIR = get_settings().plans_dir
 NOTICES_DIR = get_settings().notices_dir
@@ -151,7 +151,7 @@ def test_the_minimal_plan_is_valid(tmp_path: Path) -> None:
     (lambda d: d.update(id="other"), "file name"),
 ])
 def test_broken_plans_fail_with_the_file_name(tmp_path: Path, mutate: Any, needle: str) -> None:
-    from knowledge.plans import PlanError
+    from knowledge.eligibility.plans import PlanError
 
     data = _minimal()
     mutate(data)
@@ -185,20 +185,20 @@ def test_the_cli_rejects_a_broken_plan_dir(tmp_path: Path, capsys: pytest.Captur
     ("化工高级工程师", "hangzhou-chemical-textile-senior-2022"), ("杭州化工", "hangzhou-chemical-textile-senior-2022"),
 ])
 def test_match_plans_infers_the_plan_from_words(text: str, first: str) -> None:
-    from knowledge.plans import match_plans
+    from knowledge.eligibility.plans import match_plans
 
     assert match_plans(text)[0] == first
 
 
 @pytest.mark.parametrize("text", ["材料清单", "你好", "上海", ""])
 def test_match_plans_stays_silent_without_a_clue(text: str) -> None:
-    from knowledge.plans import match_plans
+    from knowledge.eligibility.plans import match_plans
 
     assert match_plans(text) == []
 
 
 def test_get_plan_and_materials() -> None:
-    from knowledge.plans import get_plan
+    from knowledge.eligibility.plans import get_plan
 
     plan = get_plan("linping-manufacturing-engineer-2022")
     exceptional = [m.text for m in plan.materials("exceptional")]

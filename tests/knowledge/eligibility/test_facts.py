@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from knowledge.facts import FACTS, FactError, fact_by_label, parse_fact, validate_facts
+from knowledge.eligibility.facts import FACTS, FactError, fact_by_label, parse_fact, validate_facts
 
 
 @pytest.mark.parametrize(("text", "value"), [

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from knowledge.text import compact
+from knowledge.lang.text import compact
 
 if TYPE_CHECKING:
-    from knowledge.qa import QAService
-    from knowledge.retrieval import Mode
+    from knowledge.qa.retrieval import Mode
+    from knowledge.qa.service import QAService
 
 
 @dataclass

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import get_settings
-from knowledge.plans import Plan, load_plans
-from knowledge.rules import evaluate, facts_used, render_text, specialty_shown
+from knowledge.eligibility.plans import Plan, load_plans
+from knowledge.eligibility.rules import evaluate, facts_used, render_text, specialty_shown
 
 
 @pytest.fixture(scope="module")

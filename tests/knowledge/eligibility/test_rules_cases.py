@@ -1,4 +1,4 @@
-"""Per-plan case files (tests/knowledge/cases/<plan>.yaml) and the dev personas, run through the engine."""
+"""Per-plan case files (tests/knowledge/eligibility/cases/<plan>.yaml) and the dev personas, run through the engine."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from bot.settings import get_settings
-from knowledge.plans import Plan, load_plans
-from knowledge.rules import evaluate
+from knowledge.eligibility.plans import Plan, load_plans
+from knowledge.eligibility.rules import evaluate
 
 CASES_DIR = Path(__file__).parent / "cases"
-DEV_PERSONAS = Path(__file__).resolve().parents[3] / "shared" / "eval" / "eligibility_dev.yaml"
+DEV_PERSONAS = Path(__file__).resolve().parents[4] / "shared" / "eval" / "eligibility_dev.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def test_linping_years_count_to_the_cutoff_not_today(plans: dict[str, Plan]) -> 
 
 
 def test_bad_facts_are_refused_with_chinese_messages(plans: dict[str, Plan]) -> None:
-    from knowledge.facts import FactError
+    from knowledge.eligibility.facts import FactError
 
     plan = plans["linping-manufacturing-engineer-2022"]
     with pytest.raises(FactError, match="学历"):

@@ -13,20 +13,20 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot import metrics
-from knowledge import answer as compose
 from knowledge import index as kindex
-from knowledge.answer import Answer, Source
-from knowledge.retrieval import ADDRESS, Hit, Mode, PlanMatch, Retriever, answer_type, detect_plans
-from knowledge.text import compact
+from knowledge.lang.text import compact
+from knowledge.qa import compose
+from knowledge.qa.compose import Answer, Source
+from knowledge.qa.retrieval import ADDRESS, Hit, Mode, PlanMatch, Retriever, answer_type, detect_plans
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from bot.settings import Settings
-    from knowledge.text import Tokenizer
+    from knowledge.lang.text import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,11 @@ class QAService:
         self._reload_lock = threading.Lock()
         self._cache: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
         self._cache_lock = threading.Lock()
+        # Called with the seconds each uncached answer took (bot/services.py feeds the metrics).
+        self.on_retrieval: Callable[[float], None] | None = None
         self._llm = None
         if settings.llm_base_url:
-            from knowledge.llm import LLMRewriter
+            from knowledge.qa.llm import LLMRewriter
 
             self._llm = LLMRewriter(settings)
 
@@ -66,7 +68,7 @@ class QAService:
     def from_settings(cls, settings: Settings) -> QAService:
         """Load the live index, building it first when missing or out of date."""
         from knowledge.embeddings import make_embeddings
-        from knowledge.text import get_tokenizer
+        from knowledge.lang.text import get_tokenizer
 
         embeddings = make_embeddings(settings)
         tokenizer = get_tokenizer()
@@ -112,8 +114,10 @@ class QAService:
                 if hit is not None:
                     self._cache.move_to_end(key)
                     return copy.deepcopy(hit)
-            with metrics.retrieval_latency.time():
-                result = self._answer(question, plan, mode, use_llm)
+            t0 = time.perf_counter()
+            result = self._answer(question, plan, mode, use_llm)
+            if self.on_retrieval is not None:
+                self.on_retrieval(time.perf_counter() - t0)
             with self._cache_lock:
                 self._cache[key] = copy.deepcopy(result)
                 if len(self._cache) > ANSWER_CACHE_SIZE:
@@ -222,7 +226,7 @@ class QAService:
 
     def _conditions(self, match: PlanMatch) -> Answer:
         """«申报条件是什么»: the notices mostly describe procedure; name where each plan's conditions are."""
-        from knowledge.plans import load_plans
+        from knowledge.eligibility.plans import load_plans
 
         r = self.retriever
         try:

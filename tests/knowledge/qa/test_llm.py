@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from knowledge.qa import QAService
+from knowledge.qa.service import QAService
 
 Q = "临平区制造业工程师网上申报是几号到几号？"
 

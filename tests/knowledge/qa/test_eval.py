@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import ROOT
-from knowledge.evaluation import evaluate, load_set, missing_groups, render
-from knowledge.qa import QAService
+from knowledge.qa.evaluation import evaluate, load_set, missing_groups, render
+from knowledge.qa.service import QAService
 
 DEV = ROOT.parent / "shared" / "eval" / "qa_dev.yaml"
 HOLDOUT = Path(__file__).with_name("qa_holdout.yaml")

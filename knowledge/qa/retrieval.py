@@ -15,13 +15,13 @@ import numpy as np
 import yaml
 
 from knowledge.chunking import SEP, SIGNATURE, Chunk
-from knowledge.text import CJK, EQUIVALENT_OF, SYNONYMS, clean, compact
+from knowledge.lang.text import CJK, EQUIVALENT_OF, SYNONYMS, clean, compact
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from knowledge.index import KnowledgeIndex
-    from knowledge.text import Tokenizer
+    from knowledge.lang.text import Tokenizer
 
 log = logging.getLogger(__name__)
 

@@ -46,11 +46,11 @@ class Messages(_Strict):
 
 
 class Rule(_Strict):
-    """One condition: a check (implemented in knowledge/rules.py) with its parameters."""
+    """One condition: a check (implemented in knowledge/eligibility/rules.py) with its parameters."""
 
     id: str = Field(pattern=_ID)
     title: str  # short Chinese name, e.g. 「助理工程师聘任年限」
-    check: str  # name of a check in knowledge.rules.CHECKS
+    check: str  # name of a check in knowledge.eligibility.rules.CHECKS
     # Check arguments: literals, or "$name" to take a plan parameter's value.
     params: dict[str, Any] = Field(default_factory=dict)
     clause: Clause
@@ -128,8 +128,8 @@ class Plan(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Plan:
-        from knowledge.facts import FACTS
-        from knowledge.rules import CHECKS
+        from knowledge.eligibility.facts import FACTS
+        from knowledge.eligibility.rules import CHECKS
 
         if (self.as_of is None) != (self.as_of_clause is None):
             raise ValueError("as_of and as_of_clause go together")
