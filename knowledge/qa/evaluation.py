@@ -1,8 +1,8 @@
 """Scoring a question set (format of ../shared/eval/qa_dev.yaml) against a QAService.
 
 Pass rule (from the set's header): after NFKC with spaces removed, the reply contains at least
-one string of every `expect` group; an `answerable: false` item passes when the service
-abstains. Source recall@3: an answerable item hits when one of its `source` files (mapped to
+one string of every `expect` group and none of the item's `forbid` strings (a superseded date,
+another notice's figure); an `answerable: false` item passes when the service abstains. Source recall@3: an answerable item hits when one of its `source` files (mapped to
 notices through front matter `source_file`) is among the notices of the first 3 sources;
 `[any]` always hits.
 """
@@ -34,6 +34,7 @@ class ItemResult:
     source_hit: bool | None
     missing: list[list[str]]
     ms: float
+    forbidden: list[str] = field(default_factory=list)
     answer: str
     sources: list[str] = field(default_factory=list)
 
@@ -96,6 +97,11 @@ def missing_groups(reply: str, expect: list[list[str]]) -> list[list[str]]:
     return [group for group in expect if not any(compact(s) in text for s in group)]
 
 
+def forbidden_found(reply: str, forbid: list[str]) -> list[str]:
+    text = compact(reply)
+    return [s for s in forbid if compact(str(s)) in text]
+
+
 def evaluate(qa: QAService, items: list[dict[str, Any]], mode: Mode = "hybrid") -> Report:
     file_to_notice = {str(meta.get("source_file")): nid for nid, meta in qa.index.notices.items()}
     qa.answer("你好")  # warm-up outside the timings
@@ -108,16 +114,17 @@ def evaluate(qa: QAService, items: list[dict[str, Any]], mode: Mode = "hybrid") 
         top = [s.notice for s in ans.sources[:3]]
         if answerable:
             missing = missing_groups(ans.text, item.get("expect") or [])
-            passed = ans.answered and not missing
+            forbidden = forbidden_found(ans.text, item.get("forbid") or [])
+            passed = ans.answered and not missing and not forbidden
             sources = [str(s) for s in item.get("source") or ["any"]]
             wanted = {file_to_notice.get(s, s) for s in sources}
             hit = "any" in sources or bool(wanted & set(top))
         else:
-            missing, passed, hit = [], not ans.answered, None
+            missing, forbidden, passed, hit = [], [], not ans.answered, None
         results.append(ItemResult(id=str(item.get("id", len(results) + 1)), q=str(item["q"]),
                                   answerable=answerable, passed=passed, answered=ans.answered,
                                   source_hit=hit, missing=missing, ms=round(ms, 2), answer=ans.text,
-                                  sources=top))
+                                  sources=top, forbidden=forbidden))
     return Report(items=results, mode=mode)
 
 
@@ -131,6 +138,8 @@ def render(report: Report, verbose: bool = False) -> str:
         if not r.passed or verbose:
             if r.missing:
                 lines.append(f"     missing: {r.missing}")
+            if r.forbidden:
+                lines.append(f"     must not say: {r.forbidden}")
             lines.append("     " + r.answer.replace("\n", "\n     "))
     s = report.summary()
     lines.append("")

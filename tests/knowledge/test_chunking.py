@@ -51,17 +51,86 @@ def test_list_item_keeps_its_lead_in() -> None:
     assert "直接申报人员" in bachelor.section
 
 
-def test_long_paragraph_split_on_sentences_and_tables_kept() -> None:
+def test_long_paragraph_split_on_sentences() -> None:
     long_para = "".join(f"第{i}句说明申报材料的要求。" for i in range(60))
-    table = "| 序号 | 材料 |\n| --- | --- |\n| 1 | 评审表 |\n| 2 | 综合表 |"
-    body = f"一、材料要求\n\n{long_para}\n\n二、清单\n\n{table}\n"
+    body = f"一、材料要求\n\n{long_para}\n"
     chunks = chunk_notice(Notice(meta={"id": "t", "title": "测试通知"}, body=body))
     pieces = [c for c in chunks if c.section == "一、材料要求"]
     assert len(pieces) > 1
     assert all(p.text.endswith("。") for p in pieces)
     assert "".join(p.text for p in pieces) == long_para
-    tables = [c for c in chunks if c.section == "二、清单"]
-    assert len(tables) == 1 and tables[0].text == table
+
+
+# A city notice states education × years as a text table under a caption (tab-separated, as
+# pasted from Word) and its timetable with «｜» between cells.
+TABLES = """二、申报条件
+
+（二）学历、资历条件。申报人员的学历、资历应符合表1规定的条件之一。
+
+表1 工程师正常申报学历、资历条件
+学历（学位）\t取得助理工程师资格后从事本专业工作年限\t未取得助理工程师资格，毕业后从事本专业工作年限
+大学本科学历\t4年\t6年
+中等专业学校\t7年\t不可直接申报
+
+三、时间安排
+
+表2 评审工作时间安排
+序号｜工作环节｜时间｜说明
+1｜个人网上申报｜2026年6月1日至6月17日｜逾期系统关闭
+2｜纸质材料报送｜7月20日至7月24日｜—
+
+四、其他事项
+
+（一）申报人员对申报材料的真实性负责。
+"""
+
+
+def test_table_rows_read_with_their_headers_under_their_caption() -> None:
+    chunks = chunk_notice(Notice(meta={"id": "t", "title": "测试"}, body=TABLES))
+    bachelor = _find(chunks, "大学本科学历")
+    # A row alone («大学本科学历 4年 6年») says nothing; with its column names it answers
+    # «本科有助工要几年» by itself.
+    assert bachelor.text == ("学历（学位）：大学本科学历；取得助理工程师资格后从事本专业工作年限：4年；"
+                             "未取得助理工程师资格，毕业后从事本专业工作年限：6年。")
+    assert bachelor.section == "二、申报条件 › （二）学历、资历条件 › 表1 工程师正常申报学历、资历条件"
+    online = _find(chunks, "个人网上申报")
+    assert online.text == "工作环节：个人网上申报；时间：2026年6月1日至6月17日；说明：逾期系统关闭。"
+    assert "序号" not in online.text and "—" not in _find(chunks, "纸质材料报送").text
+    # The caption names its table only: the next clause is not cited under it.
+    later = _find(chunks, "真实性负责")
+    assert later.section == "四、其他事项 › （一）申报人员对申报材料的真实性负责"
+
+
+def test_document_number_and_short_lines_are_not_part_titles() -> None:
+    body = "关于做好评审工作的通知\n\n嘉环发〔2026〕23号\n\n各有关单位：\n\n一、时间安排\n\n申报时间为6月1日至6月17日。\n"
+    chunks = chunk_notice(Notice(meta={"id": "t", "title": "关于做好评审工作的通知"}, body=body))
+    number = _find(chunks, "嘉环发〔2026〕23号")
+    assert number.section == ""  # a line of its own, found by «文号多少»
+    assert _find(chunks, "6月1日").section == "一、时间安排"
+    assert not any("关于做好" in c.text for c in chunks)  # the title line of a plain-text notice
+
+
+def test_list_items_share_their_list() -> None:
+    body = ("四、申报材料\n\n（一）网上上传材料。申报人员应在省平台上传以下材料的扫描件：\n\n"
+            "1. 《真实性保证书》（在线签署）；\n\n2. 近五年年度考核登记表；\n\n3. 继续教育学时登记证明。\n\n"
+            "（二）证件照要求。JPG格式。\n\n五、联系方式\n\n各县（市、区）受理点联系电话：\n\n"
+            "南湖分局 0573-82211406\n秀洲分局 0573-82723518\n")
+    chunks = chunk_notice(Notice(meta={"id": "t", "title": "测试"}, body=body))
+    lead = _find(chunks, "上传以下材料的扫描件")
+    items = [c for c in chunks if c.group == lead.group and c is not lead]
+    assert lead.group == lead.order and [c.text[:2] for c in items] == ["1.", "2.", "3."]
+    assert all(c.context == lead.text for c in items)
+    assert _find(chunks, "证件照").group == -1
+    # Short lines without punctuation are entries, kept apart, under their unnumbered lead-in.
+    phones = _find(chunks, "南湖分局")
+    assert phones.text == "南湖分局 0573-82211406\n秀洲分局 0573-82723518"
+    assert phones.context == "各县（市、区）受理点联系电话：" and phones.group >= 0
+
+
+def test_numbered_item_with_a_long_aside_is_kept() -> None:
+    body = "一、评审范围\n\n（四）下列人员不得申报：\n\n1. 公务员（含参照公务员法管理的机关〔单位〕工作人员）；\n\n2. 已办理退休手续的人员。\n"
+    chunks = chunk_notice(Notice(meta={"id": "t", "title": "测试"}, body=body))
+    assert _find(chunks, "公务员（含参照").context == "（四）下列人员不得申报："
 
 
 def test_hard_wrapped_lines_are_joined() -> None:

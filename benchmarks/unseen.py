@@ -1,0 +1,205 @@
+"""Q&A on notices the code was not written against — and on the five, worded by others.
+
+    python -m benchmarks.unseen              # everything below, one table; ~5 minutes
+    python -m benchmarks.unseen --only ningbo --verbose   # one set, failures printed
+
+1. Every unseen notice, added the way an HR officer adds one (`bot ingest FILE`: the file is
+   read, saved into a temporary NOTICES_DIR beside the five, the index rebuilt in a temporary
+   DATA_DIR), once from its Markdown (front matter written by its author) and once from its
+   plain text (front matter guessed by `knowledge/ingest.py`); its question set scored.
+2. The five notices alone: the others-worded set and the dev set.
+3. "Adding a notice changes nothing else": the dev and others-worded sets re-scored with each
+   unseen notice loaded; every item must pass or fail exactly as with the five alone.
+4. Leave-one-notice-out for every tuned number of `knowledge/qa/tuning.py` (see `--no-loo`).
+
+Results: benchmarks/results/unseen.json; first-run figures from benchmarks/results/first_run.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "eval"
+NOTICES = ROOT / "knowledge" / "notices"
+OUT = ROOT / "benchmarks" / "results" / "unseen.json"
+FIRST_RUN = ROOT / "benchmarks" / "results" / "first_run.json"
+DEV = SHARED / "qa_dev.yaml"
+OTHERS = ROOT / "benchmarks" / "seeds_others" / "qa_others.yaml"
+UNSEEN = ROOT / "benchmarks" / "unseen"
+
+
+@dataclass(frozen=True)
+class UnseenSet:
+    name: str
+    files: tuple[Path, ...]  # without suffix: «.md» / «.txt» is added per run
+    questions: Path
+    first_run_key: str  # the row of first_run.json with the same set
+
+
+def unseen_sets() -> list[UnseenSet]:
+    jx = UNSEEN / "jiaxing-eco-env-engineer-2026" / "jiaxing-eco-env-engineer-2026"
+    return [
+        UnseenSet("ningbo", (SHARED / "unseen" / "ningbo-light-industry-senior-2024",),
+                  SHARED / "unseen" / "qa_ningbo.yaml", "shared/eval/unseen ningbo-light-industry-senior-2024"),
+        UnseenSet("transport", (UNSEEN / "zhejiang-transport-senior-2025" / "zhejiang-transport-senior-2025",),
+                  UNSEEN / "zhejiang-transport-senior-2025" / "qa.yaml",
+                  "benchmarks/unseen zhejiang-transport-senior-2025"),
+        UnseenSet("jiaxing", (jx,), UNSEEN / "jiaxing-eco-env-engineer-2026" / "qa.yaml",
+                  "benchmarks/unseen jiaxing-eco-env-engineer-2026"),
+        UnseenSet("jiaxing+supplement",
+                  (jx, UNSEEN / "jiaxing-eco-env-engineer-2026-supplement" / "jiaxing-eco-env-engineer-2026-supplement"),
+                  UNSEEN / "jiaxing-eco-env-engineer-2026-supplement" / "qa.yaml",
+                  "benchmarks/unseen jiaxing supplement with the notice"),
+    ]
+
+
+class Workspace:
+    """One DATA_DIR reused across configurations (the embedding cache makes rebuilds cheap),
+    a fresh NOTICES_DIR for each."""
+
+    def __init__(self, root: Path) -> None:
+        from knowledge.embeddings import make_embeddings
+        from knowledge.lang.text import get_tokenizer
+
+        self.root = root
+        self.data_dir = root / "data"
+        self.tokenizer = get_tokenizer()
+        self.embeddings = make_embeddings(self._settings(root / "notices-empty"))
+        self._n = 0
+
+    def _settings(self, notices_dir: Path) -> Any:
+        from bot.settings import Settings
+
+        return Settings(data_dir=self.data_dir, notices_dir=notices_dir, llm_base_url="")
+
+    def service(self, extra: list[Path] = (), tuning: Any = None) -> Any:
+        """A QAService over the five notices plus `extra` files, each ingested as `bot ingest FILE` does."""
+        from knowledge import index
+        from knowledge.ingest import load_notice, save_notice
+        from knowledge.qa.service import QAService
+
+        self._n += 1
+        notices_dir = self.root / f"notices-{self._n}"
+        notices_dir.mkdir(parents=True)
+        for p in sorted(NOTICES.glob("*.md")):
+            shutil.copy(p, notices_dir / p.name)
+        for f in extra:
+            save_notice(load_notice(f), notices_dir)
+        settings = self._settings(notices_dir)
+        index.ensure(settings, self.embeddings, self.tokenizer)
+        qa = QAService(settings, self.embeddings, self.tokenizer, index.open_index(settings))
+        if tuning is not None:
+            qa.tuning = tuning
+        return qa
+
+
+def score(qa: Any, path: Path) -> Any:
+    from knowledge.qa.evaluation import evaluate, load_set
+
+    return evaluate(qa, load_set(path))
+
+
+def _row(report: Any) -> dict[str, Any]:
+    s = report.summary()
+    return {"answered": f"{s['answered_right']}/{s['answerable']}", "accuracy": s["answer_accuracy"],
+            "declined": f"{s['abstentions_right']}/{s['unanswerable']}",
+            "p95_ms": s["latency_ms_p95"], "passed": {r.id: r.passed for r in report.items}}
+
+
+def _first(first: dict[str, Any], key: str) -> str:
+    row = first.get("qa", {}).get(key)
+    return f"{row['answered']} · {row['declined']}" if row else "–"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.unseen", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only these sets (ningbo, transport, jiaxing, jiaxing+supplement, others, dev)")
+    parser.add_argument("--kind", choices=("md", "txt"), action="append", default=[])
+    parser.add_argument("--no-loo", action="store_true", help="skip leave-one-notice-out")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every failing item")
+    parser.add_argument("--keep", type=Path, default=None, help="work in this directory (kept) instead of a temp one")
+    args = parser.parse_args(argv)
+    from knowledge.qa.evaluation import render
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    kinds = args.kind or ["md", "txt"]
+    wanted = set(args.only)
+    first = json.loads(FIRST_RUN.read_text(encoding="utf-8")) if FIRST_RUN.exists() else {}
+    first_keys = {"others": "benchmarks/seeds_others/qa_others.yaml (five notices, others' wording)",
+                  "dev": "shared/eval/qa_dev.yaml (written with the code)"}
+    tmp = None
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix="run-", dir=args.keep))
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-unseen-")
+        root = Path(tmp.name)
+    started = time.perf_counter()
+    results: dict[str, Any] = {"sets": {}, "unchanged": {}}
+    table: list[tuple[str, str, str, str]] = []
+    try:
+        ws = Workspace(root)
+        base = ws.service()
+        base_passed: dict[str, dict[str, bool]] = {}
+        for name, path in (("others", OTHERS), ("dev", DEV)):
+            if wanted and name not in wanted and not (wanted - {"others", "dev"}):
+                continue
+            rep = score(base, path)
+            base_passed[name] = {r.id: r.passed for r in rep.items}
+            if not wanted or name in wanted:
+                results["sets"][name] = _row(rep)
+                table.append((name, "five", _first(first, first_keys[name]),
+                              f"{results['sets'][name]['answered']} · {results['sets'][name]['declined']}"))
+                if args.verbose:
+                    print(f"\n### {name}\n" + render(rep))
+        for us in unseen_sets():
+            if wanted and us.name not in wanted:
+                continue
+            for kind in kinds:
+                qa = ws.service([f.with_suffix(f".{kind}") for f in us.files])
+                rep = score(qa, us.questions)
+                key = f"{us.name} ({kind})"
+                results["sets"][key] = _row(rep)
+                table.append((us.name, kind, _first(first, f"{us.first_run_key} (.{kind}"
+                                                  + (", front matter guessed)" if kind == "txt" and us.name == "ningbo"
+                                                     else ")" if us.name != "ningbo" else " with front matter)")),
+                              f"{results['sets'][key]['answered']} · {results['sets'][key]['declined']}"))
+                if args.verbose:
+                    print(f"\n### {key}\n" + render(rep))
+                changed = {}
+                for name, path in (("others", OTHERS), ("dev", DEV)):
+                    if name not in base_passed:
+                        continue
+                    again = {r.id: r.passed for r in score(qa, path).items}
+                    diff = sorted(i for i in again if again[i] != base_passed[name].get(i))
+                    changed[name] = diff
+                results["unchanged"][key] = changed
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    print("\n| set | notice file | first run (answered · declined) | now |")
+    print("|---|---|---|---|")
+    for row in table:
+        print("| " + " | ".join(row) + " |")
+    print("\nadding a notice changes nothing else:")
+    for key, changed in results["unchanged"].items():
+        print(f"  {key}: " + ("unchanged" if not any(changed.values()) else json.dumps(changed, ensure_ascii=False)))
+    if not wanted and not args.kind:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
