@@ -34,9 +34,9 @@ class ItemResult:
     source_hit: bool | None
     missing: list[list[str]]
     ms: float
-    forbidden: list[str] = field(default_factory=list)
     answer: str
     sources: list[str] = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
 
 
 @dataclass
