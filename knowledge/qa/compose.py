@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from knowledge.chunking import Chunk
 from knowledge.lang.text import CJK, clean, compact, split_sentences
-from knowledge.qa.retrieval import Hit, Plan
+from knowledge.qa.plans import Profile as Plan
+from knowledge.qa.retrieval import Hit
 
 MAX_QUESTION_CHARS = 300
 SEP_ = " › "
@@ -19,12 +21,19 @@ OTHER_ROUTE_COVERAGE = 0.3  # … and holding a fair part of the question's word
 SIBLING_RATIO = 0.7  # a sibling clause this close to the best one, covering as much, is quoted too
 AS_GOOD_COVERAGE = 0.75  # another clause quoted beside the best one must hold most of the question
 CITE_PREFIX = "出处："
+PLAN_LINE_CHARS = 110  # a plan's line in a side-by-side answer holds at least this much of its rule
+LIST_PAGES = 4  # a whole list may run to this many replies, read on with «更多»
 # Asking for a person or a phone line: when retrieval finds nothing, the notices' contacts answer.
 CONTACT = re.compile(r"人工|客服|热线|联系方式|联系人|联系电话|咨询电话|打电话|电话号码|找谁|问谁")
 # «申报条件是什么» with nothing more specific: the conditions live in other documents.
 CONDITIONS = re.compile(r"条件")
 CONDITION_WORDS = frozenset({"申报", "条件", "申报条件", "评审", "评审条件", "评价条件", "任职资格", "资格",
                              "任职", "评", "具备", "满足", "符合"})
+
+
+def first_sentence(text: str) -> str:
+    """A plan file's note up to its first full stop or bracketed aside."""
+    return re.split(r"[。；;（(]", text.strip(), maxsplit=1)[0].strip()
 
 
 def first_title(text: str) -> str | None:
@@ -47,9 +56,11 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     answered: bool = False
     kind: str = "answer"  # answer | abstain | smalltalk | invalid | clarify
+    notices: list[str] = field(default_factory=list)  # the notices the reply quotes, in order
+    named: list[str] = field(default_factory=list)  # the notices the question itself named
 
     def to_dict(self) -> dict[str, object]:
-        return {"answer": self.text, "answered": self.answered,
+        return {"answer": self.text, "answered": self.answered, "notices": self.notices, "named": self.named,
                 "sources": [s.__dict__ for s in self.sources]}
 
 
@@ -252,21 +263,28 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
 
 
 def per_plan(groups: list[tuple[Plan, Hit]], words: list[str], max_chars: int, same: bool = False) -> str:
-    """The question fits several plans whose notices say different things (or, `same`, each state
-    the figure asked for): one line each, then one citation line naming every notice and clause."""
+    """The question fits several plans (newest first): one line each with its figures whole, then
+    one citation line naming every notice and clause. Long lists are paged by the chat («更多»)."""
     head = "各通知都有规定，请按您申报的计划查看：" if same else "不同通知的规定不同，请按您申报的计划查看："
     cites = [f"《{h.chunk.title}》{h.chunk.section.rsplit(' › ', 1)[-1]}" for _, h in groups]
     cite = CITE_PREFIX + "；".join(cites)
-    room = (max_chars - len(head) - len(cite) - 2) // len(groups) - 4
+    # Each plan gets a share of one reply, but never less than a sentence with its figure.
+    room = max(PLAN_LINE_CHARS, (max_chars - len(head) - len(cite)) // len(groups) - 4)
     parts = [head]
     for plan, hit in groups:
         budget = max(40, room - len(plan.label))
         text = hit.chunk.text.strip() if len(_passage(hit)) > budget else _passage(hit)
         parts.append(f"【{plan.label}】{select(text, words, budget, prefer_figures=True)}")
-    body = "\n".join(parts)
-    if len(body) + len(cite) + 1 > max_chars:
-        body = body[: max_chars - len(cite) - 2] + "…"
-    return body + "\n" + cite
+    return "\n".join(parts) + "\n" + cite
+
+
+def whole_list(chunks: list[Chunk], max_chars: int) -> tuple[str, list[Chunk]]:
+    """A list with its lead-in and every item (nested items too), as the notice words it."""
+    lead = chunks[0]
+    lines = [] if lead.group == lead.order else ([lead.context] if lead.context else [])
+    lines += [c.text.strip() for c in chunks]
+    body = "\n".join(dict.fromkeys(ln for ln in lines if ln))
+    return body[: max_chars * LIST_PAGES], chunks
 
 
 def differing(groups: list[tuple[Plan, Hit]], words: list[str], wants: re.Pattern[str] | None = None) -> bool:

@@ -1,13 +1,18 @@
 """`QAService`: question in, cited answer out. One per process (see bot/services.py).
 
-Steps: check the input (empty, too long, small talk, not Chinese) → find the plans the
-question names → hybrid retrieval within them → abstain when nothing covers the question →
-extractive answer (optionally rewritten by an LLM that keeps the citation).
+One pass: check the input (empty, too long, small talk, not Chinese) → read what the question
+names (notices by region, place, series, level, year: knowledge/qa/plans.py) and its topic words
+→ hybrid retrieval within each candidate notice → decide which notices answer (the best passage
+holds enough of the topic words the notice uses; it states the figure asked for; the newest
+notice of a plan wins a tie) → extractive answer from one notice, or one line per notice when
+several answer a question that named none (optionally rewritten by an LLM that keeps the
+citation). Every number these decisions use is in knowledge/qa/tuning.py.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import re
 import threading
@@ -20,36 +25,36 @@ from knowledge import index as kindex
 from knowledge.lang.text import compact
 from knowledge.qa import compose
 from knowledge.qa.compose import Answer, Source
-from knowledge.qa.retrieval import ADDRESS, Hit, Mode, PlanMatch, Retriever, answer_type, detect_plans
+from knowledge.qa.plans import Named, detect
+from knowledge.qa.retrieval import ADDRESS, Hit, Mode, Retriever, answer_type
+from knowledge.qa.tuning import DEFAULT, Tuning
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from bot.settings import Settings
     from knowledge.lang.text import Tokenizer
+    from knowledge.qa.plans import Profile
 
 log = logging.getLogger(__name__)
 
-MIN_CORPUS_COVERAGE = 0.5  # share of the question's words the notices use at all; this or less → off topic
-MIN_TOPIC_COVERAGE = 0.45  # share of all the question's words (unknown ones too) the passage must hold
-MIN_PLACE_COVERAGE = 0.6  # a passage naming another province must also cover the rest of the question
-MIN_COVERAGE = 0.34  # share of those words the best passage must contain to answer from it
-CROSS_PLAN_RATIO = 0.85  # another plan's best passage this close to the top one is a real alternative
-CROSS_PLAN_SCORE = 0.8  # … and ranks nearly as high (a shared word alone, «考核结果» for «出结果», does not)
-MAX_PLANS = 4  # plans listed side by side at most (600 characters hold four short quotes)
 RELOAD_CHECK_S = 2.0
 # In a season most users ask the same few questions (deadlines, photo, fees): answers are
 # kept per (question, plan, mode) until the index changes. Small: each entry is one reply.
 ANSWER_CACHE_SIZE = 2048
+# Spans that only name the plan; a place inside the notice's area («我是海宁的») stays a topic word.
+NAMING = ("series", "region", "level", "province")
+# «哪些材料», «都要传什么»: the question asks for a whole list.
+_LIST_QUESTION = re.compile(r"哪些|哪几|都要|都有|包括|清单|什么材料|啥材料|哪种|哪类|什么东西|啥东西|传啥|交啥|要啥|有啥")
 
 
 class QAService:
     def __init__(self, settings: Settings, embeddings: Embeddings, tokenizer: Tokenizer,
-                 index: kindex.KnowledgeIndex) -> None:
+                 index: kindex.KnowledgeIndex, tuning: Tuning = DEFAULT) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self.tokenizer = tokenizer
-        self.retriever = Retriever(index, embeddings, tokenizer)
+        self.retriever = Retriever(index, embeddings, tokenizer, tuning)
         self._marker = kindex.current_marker(settings)
         self.reload_every_s = RELOAD_CHECK_S
         self._checked = time.monotonic()
@@ -79,6 +84,20 @@ class QAService:
     def index(self) -> kindex.KnowledgeIndex:
         return self.retriever.index
 
+    @property
+    def tuning(self) -> Tuning:
+        return self.retriever.tuning
+
+    @tuning.setter
+    def tuning(self, value: Tuning) -> None:
+        self.retriever.tuning = value
+        with self._cache_lock:
+            self._cache.clear()
+
+    def plans_named(self, text: str) -> list[str]:
+        """The notices a text names (region, place, series, level, year), as answering reads them."""
+        return list(detect(text or "", self.retriever.profiles).named)
+
     def reload_if_changed(self) -> bool:
         """Pick up an index swapped in by `python -m bot ingest` in another process."""
         now = time.monotonic()
@@ -92,7 +111,8 @@ class QAService:
             if marker == self._marker:
                 return False
             try:
-                self.retriever = Retriever(kindex.open_index(self.settings), self.embeddings, self.tokenizer)
+                self.retriever = Retriever(kindex.open_index(self.settings), self.embeddings, self.tokenizer,
+                                           self.tuning)
                 self._marker = marker
                 log.info("reloaded index %s", self.retriever.index.version)
                 return True
@@ -132,78 +152,179 @@ class QAService:
         if early is not None:
             return early
         r = self.retriever
-        match = detect_plans(q, r.plans)
+        named = detect(q, r.profiles)
+        asked = list(named.named)
         if plan:
-            notices = r.plans_for(plan)
-            if not notices:
-                known = "、".join(p for pl in r.plans for p in pl.plans)
+            mine = r.plans_for(plan)
+            if not mine:
+                known = "、".join(p for pl in r.profiles for p in pl.plans)
                 return Answer(f"没有找到申报计划「{plan}」。可选：{known}。", kind="invalid")
-            # The plan from context yields to one the question itself names («建设工程的…»).
-            if {"series", "region"} & set(match.facets) and not set(notices) & set(match.notices):
-                plan = None
-            else:
-                match = PlanMatch(notices=notices, facets={"plan": plan},
-                                  words=detect_plans(q, [r.by_notice[n] for n in notices]).words)
-        words = r.content_words(q, match.words)
-        # Contacts are offered only for a plan the question named, not one guessed from «高工» alone.
-        named = bool({"series", "region", "plan"} & set(match.facets))
-        matched_plans = [r.by_notice[n] for n in match.notices] if named else []
+            # The plan under discussion answers a follow-up, unless the question names another
+            # notice («建设工程的…») or something that plan is not («那高工呢» about a 中级 plan).
+            other = bool(named.named) and not set(named.named) & set(mine)
+            if not other and not (named.conflict or (named.notices and not set(named.notices) & set(mine))):
+                named = dataclasses.replace(named, notices=mine, facets={**named.facets, "plan": plan})
+        answer = self._decide(q, named, mode, use_llm)
+        answer.named = asked
+        return answer
+
+    def _decide(self, q: str, named: Named, mode: Mode, use_llm: bool) -> Answer:
+        r = self.retriever
+        t = self.tuning
+        candidates = named.notices or [p.notice for p in r.profiles]
+        matched = [r.by_notice[n] for n in named.notices] if named.facets else []
         contact = bool(compose.CONTACT.search(q))
 
-        def decline(outside: str | None = None, hits: list[Hit] | None = None) -> Answer:
-            if contact and not outside:
-                return self._contacts(matched_plans or r.plans)
-            return Answer(compose.abstain(q, r.plans, matched_plans, outside), kind="abstain",
+        def decline(outside: str | None = None, hits: list[Hit] | None = None, text: str | None = None) -> Answer:
+            if contact and not outside and text is None:
+                return self._contacts(matched or r.profiles)
+            return Answer(text or compose.abstain(q, r.profiles, matched, outside), kind="abstain",
                           sources=self._sources((hits or [])[:3]))
 
-        outside = r.out_of_scope(q, None)
+        if named.conflict:
+            return decline(text=self._conflict(named))
+        outside = r.out_of_scope(q, None, candidates)
         if outside:
             return decline(outside)
-        # A place outside the notices' regions («上海»): what is left of the question must be
-        # answered by a passage about that place, or the reply would pass off a Zhejiang rule.
+        # A place outside Zhejiang («上海»): what is left of the question must be answered by a
+        # passage about that place, or the reply would pass off a Zhejiang rule.
         place = r.named_place(q)
+        mask = [sp for sp in named.spans if sp[2] in NAMING]
+        words = r.content_words(q, mask)
         if place:
             words = [w for w in words if place not in w and w not in place]
             if not words:
                 return decline(place)
         if not place and compose.CONDITIONS.search(q) and set(words) <= compose.CONDITION_WORDS:
-            return self._conditions(match)
+            conditions = self._conditions(named)
+            if conditions is not None:
+                return conditions
         if not words:
-            if match.notices:
-                names = "、".join(f"《{r.by_notice[n].title}》" for n in match.notices[:3])
+            if named.notices:
+                names = "、".join(f"《{r.by_notice[n].title}》" for n in named.notices[:3])
                 return Answer(f"您想了解{names}的哪方面？例如申报时间、申报条件、材料要求或联系方式。",
-                              kind="clarify")
+                              kind="clarify", notices=list(named.notices[:3]))
             return decline()
-        if r.corpus_coverage(words) <= MIN_CORPUS_COVERAGE:
-            return decline()
+        if not r.known(words, candidates):
+            return decline()  # nothing the question is about is in these notices
         k = max(self.settings.retrieval_top_k, 10)
-        hits = r.search(q, match.notices or None, k=k, mode=mode, words=words, plan_words=match.words)
-        elsewhere: list[Hit] = []
-        if plan and (not hits or hits[0].coverage < MIN_COVERAGE):
-            # The user's plan is known: its notice says nothing, but another notice might.
-            elsewhere = r.search(q, None, k=k, mode=mode, words=words, plan_words=match.words)
-            if elsewhere and elsewhere[0].coverage >= MIN_COVERAGE:
-                hits = elsewhere
-        if not hits or hits[0].coverage < MIN_COVERAGE or (
-                r.topic_coverage(words, hits[0].chunk) < MIN_TOPIC_COVERAGE):
-            return decline(None, hits)
-        if place and (place not in compact(hits[0].chunk.index_text)
-                      or r.passage_coverage(words, hits[0].chunk) < MIN_PLACE_COVERAGE):
-            return decline(place)
-        outside = r.out_of_scope(q, hits[0].chunk)
-        if outside:
-            return decline(outside)
-        text = self._compose(q, hits, words, match)
-        if elsewhere and hits is elsewhere:
-            label = r.by_notice[match.notices[0]].label
-            note = f"您申报的{label}的通知没有写到这一点；其他通知的规定如下，仅供参考，请以本计划的主管部门答复为准：\n"
-            text = note + text if len(note) + len(text) <= self.settings.answer_max_chars else note + \
-                compose.single(hits, words, self.settings.answer_max_chars - len(note))
+        found = r.search(q, words, candidates, k=k, mode=mode, spans=mask)
+        wants = answer_type(q)
+        answering: dict[str, list[Hit]] = {}
+        for nid in candidates:
+            hits = found.get(nid) or []
+            if hits:
+                # Judged on the words its plan's notices use: a short 补充通知 does not answer
+                # a question about the fee just because it never mentions fees.
+                family = self._family(nid, candidates)
+                known = r.known(words, family)
+                for h in hits:
+                    h.coverage = r.coverage(known, r.chunk_pos(h.chunk), nid)
+                hits.sort(key=lambda h: -h.score)
+                top = hits[0]
+                if top.coverage >= t.min_coverage and not r.out_of_scope(q, top.chunk):
+                    answering[nid] = hits
+        if place:
+            answering = {n: hs for n, hs in answering.items() if place in compact(hs[0].chunk.index_text)}
+        if not answering:
+            best = max((hs for hs in found.values() if hs), key=lambda hs: hs[0].score, default=[])
+            return decline(place or None, best)
+        answering = self._current(answering)
+        if wants is not None:
+            stating = {n: hs for n, hs in answering.items()
+                       if any(r.states(wants, h.chunk) for h in hs[:3] if h.coverage >= t.min_coverage)}
+            if not stating:
+                return decline(text=self._not_stated(wants, answering))
+            answering = stating
+        order = sorted(answering, key=lambda n: r.by_notice[n].precedence, reverse=True)
+        if len(order) == 1:
+            hits = answering[order[0]]
+            text, quoted = self._single(q, hits, words, wants)
+        else:
+            groups = [(r.by_notice[n], self._stating(answering[n], wants)) for n in order]
+            text = compose.per_plan(groups, words, self.settings.answer_max_chars,
+                                    same=not compose.differing(groups, words, wants))
+            quoted = [h for _, h in groups]
         if use_llm and self._llm is not None:
-            text = self._llm.rewrite(q, hits[:3], text)
-        return Answer(text=text, sources=self._sources(hits[:3]), answered=True)
+            text = self._llm.rewrite(q, quoted[:3], text)
+        return Answer(text=text, sources=self._sources(quoted[:3]), answered=True,
+                      notices=list(dict.fromkeys(h.chunk.notice for h in quoted)))
 
-    def _contacts(self, plans: list) -> Answer:
+    def _family(self, nid: str, candidates: list[str]) -> list[str]:
+        fam = self.retriever.by_notice[nid].family
+        return [n for n in candidates if self.retriever.by_notice[n].family == fam]
+
+    def _current(self, answering: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
+        """One notice per plan: the one whose best passage covers the question best; on a tie the
+        newer one (a 补充通知 that changes a date answers instead of the date it changed)."""
+        r = self.retriever
+        best: dict[tuple[str, ...], str] = {}
+        for nid, hits in answering.items():
+            fam = r.by_notice[nid].family
+            cur = best.get(fam)
+            if cur is None:
+                best[fam] = nid
+                continue
+            a, b = hits[0].coverage, answering[cur][0].coverage
+            if a > b + 1e-9 or (abs(a - b) <= 1e-9 and r.by_notice[nid].precedence > r.by_notice[cur].precedence):
+                best[fam] = nid
+        keep = set(best.values())
+        return {n: hs for n, hs in answering.items() if n in keep}
+
+    def _stating(self, hits: list[Hit], wants: re.Pattern[str] | None) -> Hit:
+        """A notice's passage for a side-by-side line: its best one that states the figure asked for."""
+        if wants is not None:
+            for h in hits[:3]:
+                if h.coverage >= self.tuning.min_coverage and self.retriever.states(wants, h.chunk):
+                    return h
+        return hits[0]
+
+    def _single(self, q: str, hits: list[Hit], words: list[str],
+                wants: re.Pattern[str] | None) -> tuple[str, list[Hit]]:
+        """One notice answers: its best passage (a whole list when the question asks for one)."""
+        r = self.retriever
+        top = self._stating(hits, wants)
+        if top is not hits[0]:
+            hits = [top, *[h for h in hits if h is not top]]
+        chunk = top.chunk
+        lead_in = chunk.text.rstrip().endswith(("：", ":"))
+        if chunk.group >= 0 and (lead_in or _LIST_QUESTION.search(q)):
+            items = [c for c in r.notice_chunks(chunk.notice) if c.group == chunk.group]
+            nested = {c.order for c in items}
+            items += [c for c in r.notice_chunks(chunk.notice) if c.group in nested and c.group != chunk.group]
+            items.sort(key=lambda c: c.order)
+            if len(items) > 1:
+                body, _ = compose.whole_list(items, self.settings.answer_max_chars)
+                sections = [items[0].section.rsplit(" › ", 1)[0] if items[0].group != items[0].order
+                            else items[0].section]
+                cite = f"{compose.CITE_PREFIX}《{chunk.title}》{sections[0]}"
+                return body + "\n" + cite, [top]
+        return compose.single(hits, words, self.settings.answer_max_chars, wants), hits
+
+    def _conflict(self, named: Named) -> str:
+        """The question names a notice that is not loaded: say which part does not fit."""
+        r = self.retriever
+        kind, _, words = (named.conflict or "").partition(":")
+        labels = "、".join(p.label for p in r.profiles)
+        if kind == "level":
+            fits = [p for p in r.profiles if set(named.notices or []) & {p.notice}] or [
+                p for p in r.profiles if any(w and w in p.series + p.regions for w in named.facets.values())]
+            if fits:
+                lv = "、".join(dict.fromkeys(lv for p in fits for lv in p.levels))
+                names = "、".join(f"《{p.title}》" for p in fits[:3])
+                return (f"抱歉，已收录的{names}只涉及{lv}，没有{words}的规定，我不能凭猜测回答。\n"
+                        f"目前收录的通知：{labels}。")
+        what = "、".join(v for v in (*named.facets.values(), words) if v)
+        return (f"抱歉，已收录的通知中没有「{what}」的通知，我不能用其他通知的规定代替回答。\n"
+                f"目前收录的通知：{labels}。")
+
+    def _not_stated(self, wants: re.Pattern[str], answering: dict[str, list[Hit]]) -> str:
+        r = self.retriever
+        what = "具体地址" if wants is ADDRESS else "这个数字或日期"
+        names = "、".join(f"《{r.by_notice[n].title}》" for n in answering)
+        return f"抱歉，{names}没有写明{what}，我不能凭猜测回答。请以主管部门的通知或答复为准。"
+
+    def _contacts(self, plans: list[Profile]) -> Answer:
         """A request for a person or a phone line the notices do not offer: the contacts they do give."""
         lines, cites, hits = [], [], []
         for p in plans:
@@ -217,15 +338,18 @@ class QAService:
                     cites.append(f"《{chunk.title}》{chunk.section}")
                     hits.append(Hit(chunk=chunk, score=1.0, coverage=1.0))
         if not lines:
-            return Answer(compose.abstain("", self.retriever.plans, []), kind="abstain")
+            return Answer(compose.abstain("", self.retriever.profiles, []), kind="abstain")
         text = ("收录的通知没有提供在线人工客服，只给出了以下咨询方式：\n" + "\n".join(lines)
                 + "\n其他计划请咨询所在单位人事部门或当地人力社保部门。")
         if cites:
             text += "\n" + compose.CITE_PREFIX + "；".join(dict.fromkeys(cites))
-        return Answer(text=text, sources=self._sources(hits[:3]), answered=True)
+        return Answer(text=text, sources=self._sources(hits[:3]), answered=True,
+                      notices=list(dict.fromkeys(h.chunk.notice for h in hits)))
 
-    def _conditions(self, match: PlanMatch) -> Answer:
-        """«申报条件是什么»: the notices mostly describe procedure; name where each plan's conditions are."""
+    def _conditions(self, named: Named) -> Answer | None:
+        """«申报条件是什么» with nothing more specific. A notice that states its conditions answers
+        through retrieval (None here); for notices that leave them to another document (their plan
+        file names it), say where each plan's conditions are."""
         from knowledge.eligibility.plans import load_plans
 
         r = self.retriever
@@ -234,97 +358,27 @@ class QAService:
         except Exception:
             log.exception("plan files could not be read")
             plan_files = []
-        wanted = match.notices or [p.notice for p in r.plans]
+        wanted = named.notices or [p.notice for p in r.profiles]
         lines, cites, hits = [], [], []
         for nid in wanted:
-            label = r.by_notice[nid].label
-            own = r.find("申报条件", nid) if nid in r.by_notice else None
             doc = next((pf.other_conditions_doc for pf in plan_files if pf.notice == nid and pf.other_conditions_doc), None)
-            if doc:
-                named = compose.first_title(doc)
-                chunk = r.find(named, nid) if named else None
-                lines.append(f"【{label}】见{doc.split('（本件')[0].strip()}")
-            elif own is not None:
-                chunk = own
-                lines.append(f"【{label}】见通知{own.section.split(' › ')[0]}")
-            else:
-                continue
+            if not doc:
+                return None
+            title = compose.first_title(doc)
+            chunk = r.find(title, nid) if title else None
+            lines.append(f"【{r.by_notice[nid].label}】见{compose.first_sentence(doc)}")
             if chunk is not None:
                 cites.append(f"《{chunk.title}》{chunk.section.split(' › ')[0]}")
                 hits.append(Hit(chunk=chunk, score=1.0, coverage=1.0))
         if not lines:
-            return Answer(compose.abstain("", r.plans, []), kind="abstain")
+            return None
         text = ("收录的通知主要写申报流程和材料要求，学历、资历、业绩等申报条件在各计划的评价条件文件里：\n"
                 + "\n".join(lines) + "\n想核对自己是否符合，可发送「资格自测」逐项检查。")
         text = text[: self.settings.answer_max_chars - 80]
         if cites:
             text += "\n" + compose.CITE_PREFIX + "；".join(dict.fromkeys(cites))
-        return Answer(text=text, sources=self._sources(hits[:3]), answered=True)
-
-    def _compose(self, q: str, hits: list[Hit], words: list[str], match: PlanMatch) -> str:
-        max_chars = self.settings.answer_max_chars
-        wants = answer_type(q)
-        if not match.detected:
-            groups = self._alternatives(hits, words, wants)
-            stated = not wants or any(wants.search(compact(h.chunk.text)) for _, h in groups)
-            if len(groups) > 1 and stated:
-                if compose.differing(groups, words, wants):
-                    return compose.per_plan(groups, words, max_chars)
-                if wants and all(wants.search(compact(h.chunk.text)) for _, h in groups):
-                    # Several plans state the asked-for figure: the user cannot know it is the same in all.
-                    return compose.per_plan(groups, words, max_chars, same=True)
-        text = compose.single(hits, words, max_chars, wants)
-        if wants and len(match.notices or self.retriever.plans) > 1 and wants.search(compact(text)) \
-                and self._sole_source(hits, wants):
-            # One notice states it and the question named no plan: say the others do not.
-            head = f"只有《{hits[0].chunk.title}》写明：\n"
-            tail = "\n其他通知未写明。"
-            if len(head) + len(text) + len(tail) > max_chars:
-                text = compose.single(hits, words, max_chars - len(head) - len(tail), wants)
-            body, _, cite = text.rpartition("\n" + compose.CITE_PREFIX)
-            text = head + body + tail + "\n" + compose.CITE_PREFIX + cite if body else head + text + tail
-        if wants and not wants.search(compact(text)):
-            # Asked for a figure the notices do not state: say so rather than let the quote imply one.
-            what = "具体地址" if wants is ADDRESS else "这个数字"
-            note = f"收录的通知没有写明{what}，相关规定原文如下：\n"
-            text = note + (text if len(note) + len(text) <= max_chars else compose.single(
-                hits, words, max_chars - len(note), wants))
-        return text
-
-    @staticmethod
-    def _sole_source(hits: list[Hit], wants: re.Pattern[str]) -> bool:
-        """No other notice's passage among the candidates that covers the question states the figure."""
-        top = hits[0]
-        return not any(h.chunk.notice != top.chunk.notice and h.coverage >= top.coverage * 0.5
-                       and wants.search(compact(h.chunk.text)) for h in hits[1:])
-
-    def _alternatives(self, hits: list[Hit], words: list[str],
-                      wants: re.Pattern[str] | None = None) -> list[tuple]:
-        """The best passage of each plan that answers nearly as well as the top one; when the
-        question asks for a figure, a plan's passage that states one beats one that does not."""
-        top = hits[0]
-
-        def states(h: Hit) -> bool:
-            return bool(wants and wants.search(compact(h.chunk.text)))
-
-        best: dict[str, Hit] = {}
-        for h in hits:
-            # A passage stating the asked-for figure may word the rest differently («导出…一式两份»
-            # for «打印几份»): half the top passage's coverage is enough for it.
-            ratio = 0.5 if states(h) else CROSS_PLAN_RATIO
-            # … and one whose clause is named after the question's topic («7. 报送评审表») may rank lower.
-            named = states(h) and compose.names(h.chunk.section.rsplit(" › ", 1)[-1], words)
-            if h.coverage < top.coverage * ratio or h.score < top.score * (0.6 if named else CROSS_PLAN_SCORE):
-                continue
-            if h.chunk.text.lstrip().startswith("|"):
-                continue
-            cur = best.get(h.chunk.notice)
-            if cur is None or (states(h) and not states(cur)):
-                best[h.chunk.notice] = h
-        groups = list(best.items())
-        if wants and sum(states(h) for _, h in groups) >= 2:
-            groups = [(n, h) for n, h in groups if states(h)]  # plans that state the figure answer it
-        return [(self.retriever.by_notice[n], h) for n, h in groups[:MAX_PLANS]]
+        return Answer(text=text, sources=self._sources(hits[:3]), answered=True,
+                      notices=list(dict.fromkeys(h.chunk.notice for h in hits)))
 
     @staticmethod
     def _sources(hits: list[Hit]) -> list[Source]:

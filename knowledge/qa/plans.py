@@ -1,0 +1,267 @@
+"""Which notices a question names — read from each notice's own front matter, title and text.
+
+A notice is known by its region (and the places its text names), its series, the levels it
+evaluates and its year. Front matter may be thin (a notice ingested from plain text has no
+aliases, perhaps no series): the title then supplies the series («2024年度宁波市轻工（食品）专业
+高级工程师…» → 轻工, 食品) and the levels («高级工程师和正高级工程师» → both).
+
+A question names facets: series words, regions and places, a level, a plan year. Within a
+facet the notices it names are pooled (two series named → either); across facets they must
+agree. When they cannot — «嘉兴建设工程», «嘉兴环保高工» with only a 中级 notice, «2025年化工轻纺»
+with only the 2022 notice — the question is about a notice that is not loaded: `conflict`
+says which facet, and the service declines instead of quoting another notice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from knowledge.lang.numbers import lexicon
+from knowledge.lang.text import clean, compact
+
+# What a title says besides its series: stripped when the series is read from the title.
+_TITLE_NOISE = re.compile(r"^(?:关于)?(?:做好|开展|印发|组织|公布)?(?:\d{4}年度?)?")
+_SERIES_END = re.compile(r"专业|行业|系列|(?:正高级|高级|助理)?工程师|职务|资格|技术人员")
+_SERIES_SPLIT = re.compile(r"[（）()、/，,和与及]+")
+_GENERIC_SERIES = {"工程", "专业", "技术", "行业", "工程技术", "系列", "专业技术"}
+_DATE = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_YEAR = re.compile(r"(20\d{2})\s*年(度)?")
+LEVEL_ORDER = ("工程师", "高级工程师", "正高级工程师")
+
+
+@lru_cache(maxsize=1)
+def _level_forms() -> list[tuple[str, str]]:
+    """(form, level), longest form first."""
+    forms = [(f, lvl) for lvl, fs in lexicon()["title_levels"].items() for f in fs]
+    return sorted(forms, key=lambda x: len(x[0]), reverse=True)
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict[str, str]:
+    """Place form → its city («海宁» → 嘉兴, «嘉兴» → 嘉兴)."""
+    out: dict[str, str] = {}
+    for city, counties in lexicon()["zhejiang_places"].items():
+        out[city] = city
+        for c in counties:
+            out[c] = city
+    return out
+
+
+def _hide(text: str, words: list[str]) -> str:
+    for w in sorted(words, key=len, reverse=True):
+        text = text.replace(w, "□" * len(w))
+    return text
+
+
+def levels_in(text: str) -> list[str]:
+    """The title levels a text names, in LEVEL_ORDER («高级技师», «助理工程师» are no levels)."""
+    t = _hide(compact(text), lexicon()["level_blockers"])
+    found = set()
+    for form, level in _level_forms():
+        if form in t:
+            found.add(level)
+            t = t.replace(form, "□" * len(form))
+    return [lv for lv in LEVEL_ORDER if lv in found]
+
+
+def issued_on(body: str) -> dt.date | None:
+    """The date a notice was signed: the last full date of its main text (before its attachments)."""
+    main = re.split(r"\n\s*附件\s*[0-9一二三四五六七八九十]+\s*\n", body)[0]
+    found = _DATE.findall(compact(main[-400:]))
+    if not found:
+        return None
+    y, m, d = (int(x) for x in found[-1])
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+@dataclass
+class Profile:
+    """What a question can name a notice by."""
+
+    notice: str
+    title: str
+    label: str
+    regions: list[str]  # forms that name its region
+    city: str | None  # the city its region is or is in (None: the province)
+    provincial: bool
+    series: list[str]  # forms that name its series
+    levels: list[str]
+    year: int | None
+    issued: dt.date | None
+    plans: list[str]
+    contacts: list[dict[str, Any]]
+    text: str = ""  # compact title + body: the places and words it mentions
+
+    @property
+    def family(self) -> tuple[str, ...]:
+        """Notices of one plan (a notice and its 补充通知) share region, series, levels and year."""
+        return (self.city or "省", "/".join(sorted(self.series[:1])), "/".join(self.levels), str(self.year))
+
+    @property
+    def precedence(self) -> tuple[int, dt.date]:
+        """Newer first: the later year, then the later signature (a 补充通知 after its notice)."""
+        return (self.year or 0, self.issued or dt.date.min)
+
+    @classmethod
+    def from_meta(cls, nid: str, meta: dict[str, Any], body: str = "") -> Profile:
+        title = clean(str(meta.get("title") or nid))
+        region = str(meta.get("region") or "")
+        places = _places()
+        if not region:
+            region = next((p for p in sorted(places, key=len, reverse=True) if p in title), "")
+        regions = [region, *(meta.get("region_aliases") or [])]
+        if len(region) > 2 and region[-1] in "省市区县":
+            regions.append(region[:-1])
+        regions = [r for r in regions if r]
+        provincial = any(r in lexicon()["province"] for r in regions)
+        city = None if provincial else next(
+            (places[r] for r in sorted(regions, key=len, reverse=True) if r in places), None) or next(
+            (places[p] for p in sorted(places, key=len, reverse=True) if p in region), None)
+        series_main = str(meta.get("series") or "") or _series_from_title(title, regions)
+        series = [series_main, *_SERIES_SPLIT.split(series_main), *(meta.get("series_aliases") or [])]
+        series += _series_forms(series_main)
+        series = [s for s in dict.fromkeys(s.strip() for s in series) if len(s) >= 2 and s not in _GENERIC_SERIES]
+        levels = levels_in(" ".join([str(meta.get("level") or ""), title]))
+        year = meta.get("year")
+        if not year:
+            ym = _YEAR.search(title)
+            year = int(ym.group(1)) if ym else None
+        label = f"{region}{series_main.replace('、', '/')}{'、'.join(levels)}"
+        if year:
+            label += f"（{year}年度）"
+        return cls(notice=nid, title=title, label=label,
+                   regions=sorted(set(regions), key=len, reverse=True), city=city, provincial=provincial,
+                   series=sorted(set(series), key=len, reverse=True), levels=levels,
+                   year=int(year) if year else None, issued=issued_on(body), plans=list(meta.get("plans") or [nid]),
+                   contacts=list(meta.get("contacts") or []), text=compact(title + body))
+
+
+def _series_from_title(title: str, regions: list[str]) -> str:
+    """«关于做好2024年度宁波市轻工（食品）专业高级工程师…» → «轻工（食品）»."""
+    t = _TITLE_NOISE.sub("", compact(title))
+    for r in sorted(regions, key=len, reverse=True):
+        t = t.replace(r, "")
+    t = _TITLE_NOISE.sub("", t)
+    m = _SERIES_END.search(t)
+    return t[: m.start()] if m and m.start() >= 2 else ""
+
+
+def _series_forms(series: str) -> list[str]:
+    """«交通运输工程» → «交通运输», «交通»; «生态环境工程» → «生态环境»: the series without its
+    generic tail, and its first word, as applicants shorten it."""
+    out = []
+    for part in _SERIES_SPLIT.split(series):
+        core = re.sub(r"(?:工程|专业|行业|技术)+$", "", part)
+        if len(core) >= 2:
+            out.append(core)
+            if len(core) >= 4:
+                out.append(core[:2])
+    return out
+
+
+@dataclass
+class Named:
+    """What a question names, and the notices that fit all of it."""
+
+    notices: list[str]  # candidates (empty: every notice)
+    spans: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, kind) in compact(q)
+    facets: dict[str, str] = field(default_factory=dict)
+    named: list[str] = field(default_factory=list)  # notices named by series / region / place
+    conflict: str | None = None  # «嘉兴·建设工程»: named together, no loaded notice is all of it
+    level: str | None = None
+
+    @property
+    def words(self) -> list[str]:
+        return list(self.facets.values())
+
+
+def _find(q: str, forms: list[str]) -> list[tuple[int, int, str]]:
+    out = []
+    for f in forms:
+        for m in re.finditer(re.escape(f), q):
+            out.append((m.start(), m.end(), f))
+    return out
+
+
+def detect(question: str, profiles: list[Profile]) -> Named:
+    q = compact(question)
+    # Every naming span: (start, end, form, kind, notice or city)
+    spans: list[tuple[int, int, str, str, str]] = []
+    for p in profiles:
+        spans += [(s, e, f, "series", p.notice) for s, e, f in _find(q, p.series)]
+        spans += [(s, e, f, "region", p.notice) for s, e, f in _find(q, p.regions)]
+    for form, city in _places().items():
+        spans += [(s, e, f, "place", city) for s, e, f in _find(q, [form])]
+    spans += [(s, e, f, "province", "") for s, e, f in _find(q, lexicon()["province"])]
+    blockers = [(s, e) for s, e, _ in _find(q, lexicon()["level_blockers"])]
+    levels = [(s, e, f, "level", lv) for f, lv in _level_forms() for s, e, _ in _find(q, [f])
+              if not any(bs <= s and e <= be for bs, be in blockers)]
+    spans += levels
+    # A span inside a longer one does not count («化工» inside «化工轻纺», «高级» inside «高级工程师»).
+    spans = [sp for sp in spans if not any(o[0] <= sp[0] and sp[1] <= o[1] and (o[1] - o[0]) > (sp[1] - sp[0])
+                                           for o in spans)]
+    everyone = [p.notice for p in profiles]
+    facets: list[tuple[str, set[str], bool, str]] = []  # (kind, notices, soft, words)
+    series = {sp[4] for sp in spans if sp[3] == "series"}
+    if series:
+        facets.append(("series", series, False, "/".join(sorted({sp[2] for sp in spans if sp[3] == "series"}))))
+    region_words = {sp[2] for sp in spans if sp[3] == "region"}
+    places = _places()
+    # A city named is also the city of the notices of its districts («杭州» → the 临平区 notice).
+    regions = {sp[4] for sp in spans if sp[3] == "region"} | {
+        p.notice for p in profiles for w in region_words if places.get(w) == w and p.city == w}
+    for form, city in dict.fromkeys((sp[2], sp[4]) for sp in spans if sp[3] == "place"):
+        if form not in region_words:
+            # A place no notice is named after: its city's notices, the provincial ones, and those
+            # whose text names it (the 嘉兴 notice lists 海宁市 among its counties).
+            fits = {p.notice for p in profiles if p.provincial or p.city == city or form in p.text}
+            facets.append(("place", fits, False, form))
+    if regions:
+        soft = all(w in lexicon()["province"] for w in region_words)
+        facets.append(("region", regions, soft, "/".join(sorted(region_words))))
+    if any(sp[3] == "province" for sp in spans) and not regions:
+        facets.append(("region", {p.notice for p in profiles if p.provincial}, True,
+                       next(sp[2] for sp in spans if sp[3] == "province")))
+    named_kinds = {f[0] for f in facets if not f[2]}
+    level = max((sp[4] for sp in spans if sp[3] == "level"), key=LEVEL_ORDER.index, default=None)
+    if level:
+        facets.append(("level", {p.notice for p in profiles if not p.levels or level in p.levels}, False, level))
+    ym = _plan_year(q, spans)
+    if ym:
+        facets.append(("year", {p.notice for p in profiles if p.year is None or p.year == ym}, False, str(ym)))
+    candidates = set(everyone)
+    conflict = None
+    applied: dict[str, str] = {}
+    for kind, fits, soft, words in facets:
+        narrowed = candidates & fits
+        if narrowed:
+            candidates = narrowed
+            applied[kind] = words
+        elif not soft:
+            conflict = f"{kind}:{words}"
+            break
+    if not applied and conflict is None:
+        return Named(notices=[], spans=[(s, e, k) for s, e, _, k, _ in spans], level=level)
+    ordered = [n for n in everyone if n in candidates]
+    named = ordered if named_kinds & set(applied) else []
+    if conflict is not None:
+        ordered = []
+    return Named(notices=ordered, spans=[(s, e, k) for s, e, _, k, _ in spans], facets=applied, named=named,
+                 conflict=conflict, level=level)
+
+
+def _plan_year(q: str, spans: list[tuple[int, int, str, str, str]]) -> int | None:
+    """A year that names the plan: «2025年度…», or right before a plan's name («2025年化工轻纺高工»);
+    not a year inside the question's topic («2021年的继续教育»)."""
+    starts = {s for s, _, _, k, _ in spans if k in ("series", "region", "place", "level")}
+    for m in _YEAR.finditer(q):
+        if m.end() in starts or (m.end() + 1 in starts and q[m.end()] == "的"):
+            return int(m.group(1))
+    return None
