@@ -51,20 +51,23 @@ def _places() -> dict[str, str]:
     return out
 
 
-def _hide(text: str, words: list[str]) -> str:
-    for w in sorted(words, key=len, reverse=True):
-        text = text.replace(w, "□" * len(w))
-    return text
+def level_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, level) of every level a compact text names. A blocker («高级技师», «助理工程师»)
+    hides the level forms inside it, unless a longer level form holds the blocker («高级工程师»
+    holds «高级工»)."""
+    forms = _level_forms()
+    found = [(m.start(), m.end(), lv) for f, lv in forms for m in re.finditer(re.escape(f), text)]
+    blocks = [(m.start(), m.end()) for b in lexicon()["level_blockers"] for m in re.finditer(re.escape(b), text)]
+    blocks = [(bs, be) for bs, be in blocks
+              if not any(s <= bs and be <= e and (e - s) > (be - bs) for s, e, _ in found)]
+    found = [sp for sp in found if not any(bs <= sp[0] and sp[1] <= be for bs, be in blocks)]
+    return [sp for sp in found if not any(o[0] <= sp[0] and sp[1] <= o[1] and (o[1] - o[0]) > (sp[1] - sp[0])
+                                          for o in found)]
 
 
 def levels_in(text: str) -> list[str]:
     """The title levels a text names, in LEVEL_ORDER («高级技师», «助理工程师» are no levels)."""
-    t = _hide(compact(text), lexicon()["level_blockers"])
-    found = set()
-    for form, level in _level_forms():
-        if form in t:
-            found.add(level)
-            t = t.replace(form, "□" * len(form))
+    found = {lv for _, _, lv in level_spans(compact(text))}
     return [lv for lv in LEVEL_ORDER if lv in found]
 
 
@@ -200,10 +203,7 @@ def detect(question: str, profiles: list[Profile]) -> Named:
     for form, city in _places().items():
         spans += [(s, e, f, "place", city) for s, e, f in _find(q, [form])]
     spans += [(s, e, f, "province", "") for s, e, f in _find(q, lexicon()["province"])]
-    blockers = [(s, e) for s, e, _ in _find(q, lexicon()["level_blockers"])]
-    levels = [(s, e, f, "level", lv) for f, lv in _level_forms() for s, e, _ in _find(q, [f])
-              if not any(bs <= s and e <= be for bs, be in blockers)]
-    spans += levels
+    spans += [(s, e, q[s:e], "level", lv) for s, e, lv in level_spans(q)]
     # A span inside a longer one does not count («化工» inside «化工轻纺», «高级» inside «高级工程师»).
     spans = [sp for sp in spans if not any(o[0] <= sp[0] and sp[1] <= o[1] and (o[1] - o[0]) > (sp[1] - sp[0])
                                            for o in spans)]

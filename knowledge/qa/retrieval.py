@@ -253,7 +253,8 @@ class Retriever:
     def search(self, question: str, words: list[str], notices: list[str], k: int = 8,
                mode: Mode = "hybrid", spans: list[tuple[int, int, str]] | None = None) -> dict[str, list[Hit]]:
         """Each notice's best passages, by rank fusion plus how much of the question each one
-        covers (words, clause name, asked-for figure). `dense` / `bm25`: that ranking alone (baselines)."""
+        covers (words, clause name, asked-for figure). `words`: the topic words that count (see
+        `known`). `dense` / `bm25`: that ranking alone (baselines)."""
         t = self.tuning
         q = compact(question)
         if spans:
@@ -274,7 +275,6 @@ class Retriever:
             pos = self._positions.get(nid)
             if pos is None or not len(pos):
                 continue
-            known = self.known(words, [nid])
             fused: dict[int, float] = {}
             bm = np.zeros(len(pos), dtype=np.float32)
             if terms:
@@ -293,10 +293,10 @@ class Retriever:
             for j, f in fused.items():
                 i = int(pos[j])
                 chunk = self.index.chunks[i]
-                cov = self.coverage(known, i, nid)
+                cov = self.coverage(words, i, nid)
                 if mode == "hybrid":
                     score = (f / best + t.coverage_weight * cov
-                             + t.label_weight * self.coverage(known, i, nid, label=True)
+                             + t.label_weight * self.coverage(words, i, nid, label=True)
                              + (t.answer_type_weight if wants and wants.search(self._text[i]) else 0.0)
                              - (1.0 if chunk.section == SIGNATURE else 0.0))  # the issuer's line answers nothing
                 else:

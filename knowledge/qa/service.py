@@ -205,25 +205,20 @@ class QAService:
                 return Answer(f"您想了解{names}的哪方面？例如申报时间、申报条件、材料要求或联系方式。",
                               kind="clarify", notices=list(named.notices[:3]))
             return decline()
-        if not r.known(words, candidates):
+        # The words that count are those some candidate notice uses: a word no notice uses is no
+        # evidence either way, and a short 补充通知 does not answer a question about the fee just
+        # because it never mentions fees.
+        known = r.known(words, candidates)
+        if not known:
             return decline()  # nothing the question is about is in these notices
         k = max(self.settings.retrieval_top_k, 10)
-        found = r.search(q, words, candidates, k=k, mode=mode, spans=mask)
+        found = r.search(q, known, candidates, k=k, mode=mode, spans=mask)
         wants = answer_type(q)
         answering: dict[str, list[Hit]] = {}
         for nid in candidates:
             hits = found.get(nid) or []
-            if hits:
-                # Judged on the words its plan's notices use: a short 补充通知 does not answer
-                # a question about the fee just because it never mentions fees.
-                family = self._family(nid, candidates)
-                known = r.known(words, family)
-                for h in hits:
-                    h.coverage = r.coverage(known, r.chunk_pos(h.chunk), nid)
-                hits.sort(key=lambda h: -h.score)
-                top = hits[0]
-                if top.coverage >= t.min_coverage and not r.out_of_scope(q, top.chunk):
-                    answering[nid] = hits
+            if hits and hits[0].coverage >= t.min_coverage and not r.out_of_scope(q, hits[0].chunk):
+                answering[nid] = hits
         if place:
             answering = {n: hs for n, hs in answering.items() if place in compact(hs[0].chunk.index_text)}
         if not answering:
@@ -249,10 +244,6 @@ class QAService:
             text = self._llm.rewrite(q, quoted[:3], text)
         return Answer(text=text, sources=self._sources(quoted[:3]), answered=True,
                       notices=list(dict.fromkeys(h.chunk.notice for h in quoted)))
-
-    def _family(self, nid: str, candidates: list[str]) -> list[str]:
-        fam = self.retriever.by_notice[nid].family
-        return [n for n in candidates if self.retriever.by_notice[n].family == fam]
 
     def _current(self, answering: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
         """One notice per plan: the one whose best passage covers the question best; on a tie the
