@@ -89,8 +89,12 @@ def table_rows(table: str) -> list[str]:
     A «序号» column and empty or «—» cells are left out; a table without a header row stays whole."""
     rows = [[c for c in _CELL_SPLIT.split(ln.strip().strip("|｜").strip())] for ln in table.splitlines()
             if ln.strip() and not _RULE_ROW.match(ln)]
-    if len(rows) < 2 or any(c.strip().endswith((":", "：")) for c in rows[0]):
-        return [table]  # one line, or a form («姓名: | | 性别: |»): its cells are no columns
+    cells = [c.strip() for r in rows[1:] for c in r]
+    if (len(rows) < 2 or any(c.strip().endswith((":", "：")) for c in rows[0])
+            or sum(not c for c in cells) * 3 > len(cells)):
+        # One line, a form («姓名: | | 性别: |») or a screenshot of sample records (a third of its
+        # cells empty): no table of rules. It stays whole, and answers nothing (see `is_screenshot`).
+        return [table]
     header = rows[0]
     out = []
     for cells in rows[1:]:
@@ -104,6 +108,11 @@ def table_rows(table: str) -> list[str]:
         if parts:
             out.append("；".join(parts) + "。")
     return out or [table]
+
+
+def is_screenshot(chunk: Chunk) -> bool:
+    """A table kept whole by `table_rows`: a form or sample records copied from a screen."""
+    return is_table_line(chunk.text.splitlines()[0]) if chunk.text else False
 
 
 def heading_level(line: str) -> int | None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT = 9  # bump when chunking or tokenisation changes: forces a rebuild
+FORMAT = 10  # bump when chunking or tokenisation changes: forces a rebuild
 CURRENT = "CURRENT"
 COLLECTION = "chunks"
 

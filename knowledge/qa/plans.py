@@ -174,7 +174,8 @@ class Named:
     """What a question names, and the notices that fit all of it."""
 
     notices: list[str]  # candidates (empty: every notice)
-    spans: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, kind) in compact(q)
+    # (start, end, kind, what it names: notice ids, a city, or a level) in compact(question)
+    spans: list[tuple[int, int, str, str]] = field(default_factory=list)
     facets: dict[str, str] = field(default_factory=dict)
     named: list[str] = field(default_factory=list)  # notices named by series / region / place
     conflict: str | None = None  # «嘉兴·建设工程»: named together, no loaded notice is all of it
@@ -248,13 +249,30 @@ def detect(question: str, profiles: list[Profile]) -> Named:
             conflict = f"{kind}:{words}"
             break
     if not applied and conflict is None:
-        return Named(notices=[], spans=[(s, e, k) for s, e, _, k, _ in spans], level=level)
+        return Named(notices=[], spans=[(s, e, k, v) for s, e, _, k, v in spans], level=level)
     ordered = [n for n in everyone if n in candidates]
     named = ordered if named_kinds & set(applied) else []
     if conflict is not None:
         ordered = []
-    return Named(notices=ordered, spans=[(s, e, k) for s, e, _, k, _ in spans], facets=applied, named=named,
+    return Named(notices=ordered, spans=[(s, e, k, v) for s, e, _, k, v in spans], facets=applied, named=named,
                  conflict=conflict, level=level)
+
+
+
+def naming_spans(named: Named, profiles: list[Profile]) -> list[tuple[int, int, str]]:
+    """The spans that only name the notices answering: a candidate's series or region, the
+    province, and the level applied for when each candidate evaluates one level only. A notice
+    named but ruled out by the rest («在建设工程那边报了高工，交通的还能报吗») is the topic, and
+    so is a lower level («中级是外省评的») or a level of a notice that evaluates several («交通正高»)."""
+    cands = set(named.notices)
+    by_id = {p.notice: p for p in profiles}
+    single = all(len(by_id[n].levels) <= 1 for n in cands if n in by_id)
+    out = []
+    for s, e, kind, v in named.spans:
+        if (kind in ("series", "region") and v in cands) or kind == "province" or (
+                kind == "level" and v == named.level and single):
+            out.append((s, e, kind))
+    return out
 
 
 def _plan_year(q: str, spans: list[tuple[int, int, str, str, str]]) -> int | None:

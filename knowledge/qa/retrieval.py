@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import yaml
 
-from knowledge.chunking import SEP, SIGNATURE, Chunk
+from knowledge.chunking import SEP, SIGNATURE, Chunk, is_screenshot
 from knowledge.index import BM25
 from knowledge.lang.numbers import to_arabic
 from knowledge.lang.text import CJK, EQUIVALENT_OF, SYNONYMS, clean, compact
@@ -51,7 +51,7 @@ _DATES = re.compile(r"截止|哪天|什么时候|何时|几月|日期|时间")
 _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
 
 # Level words select the plan; they say nothing about which clause answers.
-PLAN_GENERIC = {"工程师", "高级工程师", "高工", "职称", "中级", "高级", "专业"}
+PLAN_GENERIC = {"职称"}
 # Which device to use: a question naming one is answered by a passage naming any.
 DEVICES = ("手机", "电脑", "电脑端", "手机端", "移动端", "平板", "app", "小程序")
 GENERIC_ACTS = {"申报", "评审", "申请", "评定"}
@@ -193,7 +193,10 @@ class Retriever:
             return 1.0
         if word.startswith(OCCUPATION_MARK) and len(word) > 3:
             field_ = word[len(OCCUPATION_MARK):]
-            return float(OCCUPATION_MARK in text and any(field_[i:i + 2] in text for i in range(len(field_) - 1)))
+            # «房建» is how people shorten «房屋建筑»: first characters of two words.
+            short = len(field_) == 2 and re.search(f"{field_[0]}.{field_[1]}", text) is not None
+            return float(OCCUPATION_MARK in text and (short or any(
+                field_[i:i + 2] in text for i in range(len(field_) - 1))))
         if word in EQUIVALENT_OF and any(e in text for e in EQUIVALENT_OF[word]):
             return 1.0
         if word in DEADLINE_WORDS and _DEADLINE.search(text):
@@ -234,10 +237,14 @@ class Retriever:
     def states(self, pattern: re.Pattern[str], chunk: Chunk) -> bool:
         return bool(pattern.search(self._text[self._pos[chunk.id]]))
 
-    def out_of_scope(self, question: str, passage: Chunk | None, notices: list[str] | None = None) -> str | None:
+    def out_of_scope(self, question: str, passage: Chunk | None, notices: list[str] | None = None,
+                     names: list[str] | None = None) -> str | None:
         """A title series, place or topic the notices do not cover, named in the question but not in
-        the passage (or, without a passage, nowhere in these notices)."""
-        q = clean(question)
+        the passage (or, without a passage, nowhere in these notices). A word that named a loaded
+        notice («公路» for the transport notice) is in scope."""
+        q = compact(question)
+        for n in names or []:
+            q = q.replace(n, "，")
         # A passage speaks for its notice, so the notice's title counts («水利» → the water notice).
         if passage is not None:
             text = norm(passage.index_text + passage.title)
@@ -298,7 +305,8 @@ class Retriever:
                     score = (f / best + t.coverage_weight * cov
                              + t.label_weight * self.coverage(words, i, nid, label=True)
                              + (t.answer_type_weight if wants and wants.search(self._text[i]) else 0.0)
-                             - (1.0 if chunk.section == SIGNATURE else 0.0))  # the issuer's line answers nothing
+                             # the issuer's line and a screenshot answer nothing
+                             - (1.0 if chunk.section == SIGNATURE or is_screenshot(chunk) else 0.0))
                 else:
                     score = f / best
                 hits.append(Hit(chunk=chunk, score=score, bm25=float(bm[j]),

@@ -25,7 +25,7 @@ from knowledge import index as kindex
 from knowledge.lang.text import compact
 from knowledge.qa import compose
 from knowledge.qa.compose import Answer, Source
-from knowledge.qa.plans import Named, detect
+from knowledge.qa.plans import Named, detect, naming_spans
 from knowledge.qa.retrieval import ADDRESS, Hit, Mode, Retriever, answer_type
 from knowledge.qa.tuning import DEFAULT, Tuning
 
@@ -42,8 +42,6 @@ RELOAD_CHECK_S = 2.0
 # In a season most users ask the same few questions (deadlines, photo, fees): answers are
 # kept per (question, plan, mode) until the index changes. Small: each entry is one reply.
 ANSWER_CACHE_SIZE = 2048
-# Spans that only name the plan; a place inside the notice's area («我是海宁的») stays a topic word.
-NAMING = ("series", "region", "level", "province")
 # «哪些材料», «都要传什么»: the question asks for a whole list.
 _LIST_QUESTION = re.compile(r"哪些|哪几|都要|都有|包括|清单|什么材料|啥材料|哪种|哪类|什么东西|啥东西|传啥|交啥|要啥|有啥")
 
@@ -183,13 +181,14 @@ class QAService:
 
         if named.conflict:
             return decline(text=self._conflict(named))
-        outside = r.out_of_scope(q, None, candidates)
+        mask = naming_spans(named, r.profiles) if named.notices else []
+        names = [compact(q)[s_:e] for s_, e, _ in mask]
+        outside = r.out_of_scope(q, None, candidates, names)
         if outside:
             return decline(outside)
         # A place outside Zhejiang («上海»): what is left of the question must be answered by a
         # passage about that place, or the reply would pass off a Zhejiang rule.
         place = r.named_place(q)
-        mask = [sp for sp in named.spans if sp[2] in NAMING]
         words = r.content_words(q, mask)
         if place:
             words = [w for w in words if place not in w and w not in place]
@@ -217,7 +216,7 @@ class QAService:
         answering: dict[str, list[Hit]] = {}
         for nid in candidates:
             hits = found.get(nid) or []
-            if hits and hits[0].coverage >= t.min_coverage and not r.out_of_scope(q, hits[0].chunk):
+            if hits and hits[0].coverage >= t.min_coverage and not r.out_of_scope(q, hits[0].chunk, names=names):
                 answering[nid] = hits
         if place:
             answering = {n: hs for n, hs in answering.items() if place in compact(hs[0].chunk.index_text)}
