@@ -96,6 +96,10 @@ class Tokenizer:
             self._jieba.add_word(word)
         self.stopwords = _read_words(stopwords)
 
+    def subwords(self, text: str) -> list[str]:
+        """Every dictionary word inside a text (jieba's search mode: «生态环境» → 生态, 环境, 生态环境)."""
+        return [w for w in self._jieba.lcut_for_search(clean(text)) if w.strip()]
+
     def words(self, text: str) -> list[str]:
         """All segmented words (lower-case), punctuation dropped; stop words kept."""
         return [w for w in (t.strip().lower() for t in self._jieba.lcut(clean(text))) if w and not _PUNCT.match(w)]

@@ -157,15 +157,17 @@ def _series_from_title(title: str, regions: list[str]) -> str:
 
 
 def _series_forms(series: str) -> list[str]:
-    """«交通运输工程» → «交通运输», «交通»; «生态环境工程» → «生态环境»: the series without its
-    generic tail, and its first word, as applicants shorten it."""
+    """«交通运输工程» → «交通运输», «交通», «运输»; «生态环境工程» → «生态环境», «生态», «环境»: the
+    series without its generic tail, and the words it is made of, as applicants shorten it."""
+    from knowledge.lang.text import get_tokenizer
+
     out = []
     for part in _SERIES_SPLIT.split(series):
         core = re.sub(r"(?:工程|专业|行业|技术)+$", "", part)
         if len(core) >= 2:
             out.append(core)
             if len(core) >= 4:
-                out.append(core[:2])
+                out += [w for w in get_tokenizer().subwords(core) if len(w) >= 2]
     return out
 
 
@@ -272,6 +274,14 @@ def naming_spans(named: Named, profiles: list[Profile]) -> list[tuple[int, int, 
         if (kind in ("series", "region") and v in cands) or kind == "province" or (
                 kind == "level" and v == named.level and single):
             out.append((s, e, kind))
+    # «嘉兴环保工程师»: what stands between the region and the level names the series, in the
+    # applicant's words, even when the notice's front matter lists no such alias.
+    for _s, e, kind, v in named.spans:
+        if kind == "region" and v in cands:
+            lv = next((ls for ls, le, k, lvl in named.spans if k == "level" and lvl == named.level
+                       and e < ls <= e + 6), None)
+            if lv is not None and not any(o[0] < lv and o[1] > e for o in out):
+                out.append((e, lv, "series"))
     return out
 
 

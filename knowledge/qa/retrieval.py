@@ -34,7 +34,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 POOL = 40  # candidates taken from each ranking before fusion
 
 # «几年», «多少分», «几号» ask for a number with a unit: passages stating one answer better.
-_ASKS = re.compile(r"(?:多少|几)个?(学分|学时|年|分|项|份|字|日|号|天|月|篇|个|人|名|次|元|钱)"
+_ASKS = re.compile(r"(?:多少|几)个?(学分|学时|年|分|项|条|份|字|日|号|天|月|篇|个|人|名|次|元|钱)"
                    r"|(?:多少|几)[\u4e00-\u9fff]{1,6}?(学分|学时)|(学分|学时)[要需得]{0,2}(?:多少|几)|多少[\u4e00-\u9fff]{0,3}?(费)|(费)[用]?(?:是|要|需要)?多少")
 _ASK_PREFIX = re.compile(r"^(?:几|多少|最多|最少|最长|最短)")
 _FILLER_WORDS = {"以后", "之后", "然后", "时候", "出来", "那边", "这边", "那里", "这里"}
@@ -47,7 +47,8 @@ _DEADLINE = re.compile(r"截止|截至|之前|以前|\d{1,2}日前|\d{1,2}日(?:
 # Where to send something: a street address, an office, «寄送至…».
 _WHERE = re.compile(r"地址|寄到哪|送到哪|交到哪|寄往哪|寄给谁|寄哪")
 ADDRESS = re.compile(r"(?:路|街|大道|巷)\d+号|\d+(?:室|办公室)|寄送至|邮寄到|寄至|送至|报送至")
-_DATES = re.compile(r"截止|哪天|什么时候|何时|几月|日期|时间")
+_DATES = re.compile(r"截止|哪天|什么时候|啥时候|何时|几月|日期|时间")
+_CLOCK = re.compile(r"几点|什么时间点|几时")
 _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
 
 # Level words select the plan; they say nothing about which clause answers.
@@ -64,11 +65,16 @@ def answer_type(question: str) -> re.Pattern[str] | None:
     m = _ASKS.search(q)
     if m:
         asked = next(g for g in m.groups() if g)
-        unit = {"号": "日", "天": "日", "钱": "元", "费": "元"}.get(asked, asked)
-        # «5个工作日» answers «几天»; «3个项目» answers «几个».
-        # «几个业绩» ← «不超过5项»; «几天» ← «10天后» as well as «5个工作日».
-        unit_re = {"个": "[个项]", "项": "[个项]", "日": "[日天]"}.get(unit, re.escape(unit))
-        return re.compile(_NUMERAL + r"(?:个)?(?:工作|自然|周)?" + unit_re)
+        unit = {"号": "日", "天": "日", "钱": "元", "费": "元", "条": "项", "学分": "学时"}.get(asked, asked)
+        # Units counted alike: «几条» ← «2项以上» or «下列条件之一»; «几天» ← «5个工作日»;
+        # «多少学分» ← «90学时» (notices count continuing education in either).
+        unit_re = {"个": "[个项件]", "项": "[个项件]", "日": "[日天]", "学时": "(?:学时|学分)"}.get(unit, re.escape(unit))
+        pattern = _NUMERAL + r"(?:个)?(?:工作|自然|周)?" + unit_re
+        if unit == "项":
+            pattern += "|之[一二三四五]"
+        return re.compile(pattern)
+    if _CLOCK.search(q):
+        return re.compile(r"\d{1,2}[:：]\d{2}|\d{1,2}[点时]")
     if _WHERE.search(q):
         return ADDRESS
     if _DURATION.search(q):
@@ -207,6 +213,8 @@ class Retriever:
             return 1.0  # «用手机申报吗» is answered by «通过电脑端登录»
         if len(word) >= 3 and word.endswith("证") and word[:-1] in text:  # «技师证» → «技师…资格»
             return 1.0
+        if len(word) == 2 and CJK.search(word) and re.search(f"{word[0]}[\u4e00-\u9fff]{word[1]}[\u4e00-\u9fff]", text):
+            return 1.0  # «中专» is how people shorten «中等专业»: the first characters of two words
         if len(word) < 3 or not CJK.search(word):
             return 0.0
         if len(word) == 4:

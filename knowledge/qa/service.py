@@ -223,13 +223,13 @@ class QAService:
         if not answering:
             best = max((hs for hs in found.values() if hs), key=lambda hs: hs[0].score, default=[])
             return decline(place or None, best)
-        answering = self._current(answering)
         if wants is not None:
             stating = {n: hs for n, hs in answering.items()
                        if any(r.states(wants, h.chunk) for h in hs[:3] if h.coverage >= t.min_coverage)}
             if not stating:
                 return decline(text=self._not_stated(wants, answering))
             answering = stating
+        answering = self._current(answering)
         order = sorted(answering, key=lambda n: r.by_notice[n].precedence, reverse=True)
         if len(order) == 1:
             hits = answering[order[0]]
