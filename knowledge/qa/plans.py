@@ -261,7 +261,7 @@ def detect(question: str, profiles: list[Profile]) -> Named:
 
 
 
-def naming_spans(named: Named, profiles: list[Profile]) -> list[tuple[int, int, str]]:
+def naming_spans(named: Named, profiles: list[Profile], question: str) -> list[tuple[int, int, str]]:
     """The spans that only name the notices answering: a candidate's series or region, the
     province, and the level applied for when each candidate evaluates one level only. A notice
     named but ruled out by the rest («在建设工程那边报了高工，交通的还能报吗») is the topic, and
@@ -277,12 +277,13 @@ def naming_spans(named: Named, profiles: list[Profile]) -> list[tuple[int, int, 
     # «嘉兴环保工程师»: what stands between the region and the level names the series, in the
     # applicant's words, even when the notice's front matter lists no such alias.
     for _s, e, kind, v in named.spans:
-        if kind == "region" and v in cands:
+        if kind == "region" and v in cands and "的" not in compact(question)[e:e + 4]:
             lv = next((ls for ls, le, k, lvl in named.spans if k == "level" and lvl == named.level
-                       and e < ls <= e + 6), None)
+                       and e < ls <= e + 4), None)
             if lv is not None and not any(o[0] < lv and o[1] > e for o in out):
-                out.append((e, lv, "series"))
+                out.append((e, lv, "gap"))
     return out
+
 
 
 def _plan_year(q: str, spans: list[tuple[int, int, str, str, str]]) -> int | None:

@@ -237,7 +237,7 @@ class Retriever:
         bm = self._bm25[notice]
         total = got = 0.0
         for w in words:
-            weight = bm.idf_of(w)
+            weight = bm.idf_of(SYNONYMS.get(w, w))  # a colloquial word weighs what its notice form does
             total += weight
             got += weight * self._credit(w, text)
         return got / total if total else 0.0
@@ -266,10 +266,13 @@ class Retriever:
         return None
 
     def search(self, question: str, words: list[str], notices: list[str], k: int = 8,
-               mode: Mode = "hybrid", spans: list[tuple[int, int, str]] | None = None) -> dict[str, list[Hit]]:
+               mode: Mode = "hybrid", spans: list[tuple[int, int, str]] | None = None,
+               refine: list[str] | None = None) -> dict[str, list[Hit]]:
         """Each notice's best passages, by rank fusion plus how much of the question each one
         covers (words, clause name, asked-for figure). `words`: the topic words that count (see
-        `known`). `dense` / `bm25`: that ranking alone (baselines)."""
+        `known`); `refine`: words that rank passages but do not decide whether one answers (the
+        level named, in a notice of several levels). `dense` / `bm25`: that ranking alone (baselines)."""
+        ranked = [*words, *(refine or [])]
         t = self.tuning
         q = compact(question)
         if spans:
@@ -310,8 +313,8 @@ class Retriever:
                 chunk = self.index.chunks[i]
                 cov = self.coverage(words, i, nid)
                 if mode == "hybrid":
-                    score = (f / best + t.coverage_weight * cov
-                             + t.label_weight * self.coverage(words, i, nid, label=True)
+                    score = (f / best + t.coverage_weight * (self.coverage(ranked, i, nid) if refine else cov)
+                             + t.label_weight * self.coverage(ranked, i, nid, label=True)
                              + (t.answer_type_weight if wants and wants.search(self._text[i]) else 0.0)
                              # the issuer's line and a screenshot answer nothing
                              - (1.0 if chunk.section == SIGNATURE or is_screenshot(chunk) else 0.0))

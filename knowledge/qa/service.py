@@ -25,7 +25,7 @@ from knowledge import index as kindex
 from knowledge.lang.text import compact
 from knowledge.qa import compose
 from knowledge.qa.compose import Answer, Source
-from knowledge.qa.plans import Named, detect, naming_spans
+from knowledge.qa.plans import Named, detect, levels_in, naming_spans
 from knowledge.qa.retrieval import ADDRESS, Hit, Mode, Retriever, answer_type
 from knowledge.qa.tuning import DEFAULT, Tuning
 
@@ -181,7 +181,7 @@ class QAService:
 
         if named.conflict:
             return decline(text=self._conflict(named))
-        mask = naming_spans(named, r.profiles) if named.notices else []
+        mask = naming_spans(named, r.profiles, q) if named.notices else []
         names = [compact(q)[s_:e] for s_, e, _ in mask]
         outside = r.out_of_scope(q, None, candidates, names)
         if outside:
@@ -208,10 +208,13 @@ class QAService:
         # evidence either way, and a short 补充通知 does not answer a question about the fee just
         # because it never mentions fees.
         known = r.known(words, candidates)
+        # The level named, in a notice of several levels, picks the passage; it is not the topic.
+        refine = [w for w in known if levels_in(w)]
+        known = [w for w in known if w not in refine]
         if not known:
             return decline()  # nothing the question is about is in these notices
         k = max(self.settings.retrieval_top_k, 10)
-        found = r.search(q, known, candidates, k=k, mode=mode, spans=mask)
+        found = r.search(q, known, candidates, k=k, mode=mode, spans=mask, refine=refine)
         wants = answer_type(q)
         answering: dict[str, list[Hit]] = {}
         for nid in candidates:
