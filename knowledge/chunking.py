@@ -91,8 +91,8 @@ def table_rows(table: str) -> list[str]:
             if ln.strip() and not _RULE_ROW.match(ln)]
     cells = [c.strip() for r in rows[1:] for c in r]
     if (len(rows) < 2 or any(c.strip().endswith((":", "：")) for c in rows[0])
-            or sum(not c for c in cells) * 3 > len(cells)):
-        # One line, a form («姓名: | | 性别: |») or a screenshot of sample records (a third of its
+            or sum(not c for c in cells) * 4 > len(cells)):
+        # One line, a form («姓名: | | 性别: |») or a screenshot of sample records (a quarter of its
         # cells empty): no table of rules. It stays whole, and answers nothing (see `is_screenshot`).
         return [table]
     header = rows[0]

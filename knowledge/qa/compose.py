@@ -21,7 +21,7 @@ OTHER_ROUTE_COVERAGE = 0.3  # … and holding a fair part of the question's word
 SIBLING_RATIO = 0.7  # a sibling clause this close to the best one, covering as much, is quoted too
 AS_GOOD_COVERAGE = 0.75  # another clause quoted beside the best one must hold most of the question
 CITE_PREFIX = "出处："
-PLAN_LINE_CHARS = 110  # a plan's line in a side-by-side answer holds at least this much of its rule
+PLAN_LINE_CHARS = 200  # a plan's block in a side-by-side answer holds at least this much of its rule
 LIST_PAGES = 4  # a whole list may run to this many replies, read on with «更多»
 # Asking for a person or a phone line: when retrieval finds nothing, the notices' contacts answer.
 CONTACT = re.compile(r"人工|客服|热线|联系方式|联系人|联系电话|咨询电话|打电话|电话号码|找谁|问谁")
@@ -262,20 +262,23 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
     return body + "\n" + cite
 
 
-def per_plan(groups: list[tuple[Plan, Hit]], words: list[str], max_chars: int, same: bool = False) -> str:
-    """The question fits several plans (newest first): one line each with its figures whole, then
-    one citation line naming every notice and clause. Long lists are paged by the chat («更多»)."""
+def per_plan(answers: list[tuple[Plan, str]], same: bool = False) -> str:
+    """The question fits several plans (newest first): each plan's own answer as one block with
+    its figures whole, then one citation line naming every notice and clause. Long replies are
+    paged by the chat («更多»)."""
     head = "各通知都有规定，请按您申报的计划查看：" if same else "不同通知的规定不同，请按您申报的计划查看："
-    cites = [f"《{h.chunk.title}》{h.chunk.section.rsplit(' › ', 1)[-1]}" for _, h in groups]
-    cite = CITE_PREFIX + "；".join(cites)
-    # Each plan gets a share of one reply, but never less than a sentence with its figure.
-    room = max(PLAN_LINE_CHARS, (max_chars - len(head) - len(cite)) // len(groups) - 4)
-    parts = [head]
-    for plan, hit in groups:
-        budget = max(40, room - len(plan.label))
-        text = hit.chunk.text.strip() if len(_passage(hit)) > budget else _passage(hit)
-        parts.append(f"【{plan.label}】{select(text, words, budget, prefer_figures=True)}")
-    return "\n".join(parts) + "\n" + cite
+    parts, cites = [head], []
+    for plan, text in answers:
+        body, _, cite = text.rpartition("\n" + CITE_PREFIX)
+        parts.append(f"【{plan.label}】{body.strip() if body else text.strip()}")
+        if cite:
+            cites.append(cite)
+    return "\n".join(parts) + ("\n" + CITE_PREFIX + "；".join(cites) if cites else "")
+
+
+def plan_budget(max_chars: int, plans: int) -> int:
+    """Characters one plan's block may use in a side-by-side answer."""
+    return max(PLAN_LINE_CHARS, (max_chars - 40) // max(plans, 1))
 
 
 def whole_list(chunks: list[Chunk], max_chars: int) -> tuple[str, list[Chunk]]:

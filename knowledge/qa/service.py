@@ -239,8 +239,13 @@ class QAService:
             text, quoted = self._single(q, hits, words, wants)
         else:
             groups = [(r.by_notice[n], self._stating(answering[n], wants)) for n in order]
-            text = compose.per_plan(groups, words, self.settings.answer_max_chars,
-                                    same=not compose.differing(groups, words, wants))
+            budget = compose.plan_budget(self.settings.answer_max_chars, len(order))
+            answers = []
+            for n in order:
+                hits = answering[n]
+                text, _ = self._single(q, hits, words, wants, budget)
+                answers.append((r.by_notice[n], text))
+            text = compose.per_plan(answers, same=not compose.differing(groups, words, wants))
             quoted = [h for _, h in groups]
         if use_llm and self._llm is not None:
             text = self._llm.rewrite(q, quoted[:3], text)
@@ -272,10 +277,11 @@ class QAService:
                     return h
         return hits[0]
 
-    def _single(self, q: str, hits: list[Hit], words: list[str],
-                wants: re.Pattern[str] | None) -> tuple[str, list[Hit]]:
+    def _single(self, q: str, hits: list[Hit], words: list[str], wants: re.Pattern[str] | None,
+                max_chars: int | None = None) -> tuple[str, list[Hit]]:
         """One notice answers: its best passage (a whole list when the question asks for one)."""
         r = self.retriever
+        max_chars = max_chars or self.settings.answer_max_chars
         top = self._stating(hits, wants)
         if top is not hits[0]:
             hits = [top, *[h for h in hits if h is not top]]
@@ -287,12 +293,12 @@ class QAService:
             items += [c for c in r.notice_chunks(chunk.notice) if c.group in nested and c.group != chunk.group]
             items.sort(key=lambda c: c.order)
             if len(items) > 1:
-                body, _ = compose.whole_list(items, self.settings.answer_max_chars)
+                body, _ = compose.whole_list(items, max_chars)
                 sections = [items[0].section.rsplit(" › ", 1)[0] if items[0].group != items[0].order
                             else items[0].section]
                 cite = f"{compose.CITE_PREFIX}《{chunk.title}》{sections[0]}"
                 return body + "\n" + cite, [top]
-        return compose.single(hits, words, self.settings.answer_max_chars, wants), hits
+        return compose.single(hits, words, max_chars, wants), hits
 
     def _conflict(self, named: Named) -> str:
         """The question names a notice that is not loaded: say which part does not fit."""
