@@ -230,9 +230,11 @@ class Retriever:
         return [w for w in words if not (w.isascii() and not w.isdigit() and not any(w in t for t in texts))
                 and any(self._credit(w, t) > 0 for t in texts)]
 
-    def coverage(self, words: list[str], pos: int, notice: str, label: bool = False) -> float:
+    def coverage(self, words: list[str], pos: int, notice: str, label: bool = False,
+                 wants: re.Pattern[str] | None = None) -> float:
         """IDF-weighted share (the notice's own IDF) of the words that passage `pos` (or, with
-        `label`, the name of its own clause, e.g. «1. 网上个人申报») contains."""
+        `label`, the name of its own clause, e.g. «1. 网上个人申报») contains. With `wants`, what
+        the question asks for («几份») counts as one more word, held by a passage stating it («2份»)."""
         text = self._labels[pos] if label else self._text[pos]
         bm = self._bm25[notice]
         total = got = 0.0
@@ -240,6 +242,10 @@ class Retriever:
             weight = bm.idf_of(SYNONYMS.get(w, w))  # a colloquial word weighs what its notice form does
             total += weight
             got += weight * self._credit(w, text)
+        if wants is not None and words:
+            mean = total / len(words)
+            total += mean
+            got += mean if wants.search(text) else 0.0
         return got / total if total else 0.0
 
     def states(self, pattern: re.Pattern[str], chunk: Chunk) -> bool:
@@ -259,11 +265,19 @@ class Retriever:
         else:
             text = "\n".join(self._notice_text[n] + norm(self.by_notice[n].title)
                              for n in (notices or list(self._notice_text)))
-        for kind in ("other_series", "other_places", "other_levels", "other_engineering", "other_topics"):
+        for kind in ("other_series", "other_places", "other_engineering", "other_topics"):
             for w in SCOPE.get(kind, []):
-                if w in q and w not in text:
+                if w in q and not self._says(w, text):
                     return w
         return None
+
+    def _says(self, word: str, text: str) -> bool:
+        """The text uses the word as a word: «工资» is not in «竣工资料»."""
+        for m in re.finditer(re.escape(word), text):
+            span = text[max(0, m.start() - 3): m.end() + 3]
+            if word in self.tokenizer.words(span):
+                return True
+        return False
 
     def search(self, question: str, words: list[str], notices: list[str], k: int = 8,
                mode: Mode = "hybrid", spans: list[tuple[int, int, str]] | None = None,
@@ -311,9 +325,10 @@ class Retriever:
             for j, f in fused.items():
                 i = int(pos[j])
                 chunk = self.index.chunks[i]
-                cov = self.coverage(words, i, nid)
+                cov = self.coverage(words, i, nid, wants=wants)
                 if mode == "hybrid":
-                    score = (f / best + t.coverage_weight * (self.coverage(ranked, i, nid) if refine else cov)
+                    score = (f / best + t.coverage_weight * (self.coverage(ranked, i, nid) if refine else
+                                                             self.coverage(words, i, nid))
                              + t.label_weight * self.coverage(ranked, i, nid, label=True)
                              + (t.answer_type_weight if wants and wants.search(self._text[i]) else 0.0)
                              # the issuer's line and a screenshot answer nothing
