@@ -21,19 +21,23 @@ OTHER_ROUTE_COVERAGE = 0.3  # … and holding a fair part of the question's word
 SIBLING_RATIO = 0.7  # a sibling clause this close to the best one, covering as much, is quoted too
 AS_GOOD_COVERAGE = 0.75  # another clause quoted beside the best one must hold most of the question
 CITE_PREFIX = "出处："
+_TWO_RULES = re.compile(r"^通知中有[两几]处相关规定[^\n]*\n")
 PLAN_LINE_CHARS = 200  # a plan's block in a side-by-side answer holds at least this much of its rule
 LIST_PAGES = 4  # a whole list may run to this many replies, read on with «更多»
 # Asking for a person or a phone line: when retrieval finds nothing, the notices' contacts answer.
 CONTACT = re.compile(r"人工|客服|热线|联系方式|联系人|联系电话|咨询电话|打电话|电话号码|找谁|问谁")
 # «申报条件是什么» with nothing more specific: the conditions live in other documents.
+CONTACT_WORDS = frozenset({"人工", "客服", "人工客服", "在线", "热线", "联系方式", "联系人", "联系电话", "咨询电话", "电话",
+                           "电话号码", "打电话", "找谁", "问谁", "咨询", "联系"})
 CONDITIONS = re.compile(r"条件")
 CONDITION_WORDS = frozenset({"申报", "条件", "申报条件", "评审", "评审条件", "评价条件", "任职资格", "资格",
                              "任职", "评", "具备", "满足", "符合"})
 
 
 def first_sentence(text: str) -> str:
-    """A plan file's note up to its first full stop or bracketed aside."""
-    return re.split(r"[。；;（(]", text.strip(), maxsplit=1)[0].strip()
+    """A plan file's note: its first sentence without the aside in brackets that ends it."""
+    first = re.split(r"[。；;]", text.strip(), maxsplit=1)[0].strip()
+    return re.sub(r"\s*[（(][^（）()]*[）)]$", "", first) or first
 
 
 def first_title(text: str) -> str | None:
@@ -125,6 +129,10 @@ def citation(hit: Hit) -> str:
 _CN_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
               "八": "8", "九": "9", "十": "10"}
 _ITEM_MARK = re.compile(r"^(?:[（(]?[0-9一二三四五六七八九十]{1,3}[）).．、]\s*)+")
+
+
+def passage_text(hit: Hit) -> str:
+    return _passage(hit)
 
 
 def _passage(hit: Hit) -> str:
@@ -270,10 +278,16 @@ def per_plan(answers: list[tuple[Plan, str]], same: bool = False) -> str:
     parts, cites = [head], []
     for plan, text in answers:
         body, _, cite = text.rpartition("\n" + CITE_PREFIX)
-        parts.append(f"【{plan.label}】{body.strip() if body else text.strip()}")
+        body = _TWO_RULES.sub("", body.strip() if body else text.strip())
+        parts.append(f"【{plan.label}】{body}")
         if cite:
             cites.append(cite)
     return "\n".join(parts) + ("\n" + CITE_PREFIX + "；".join(cites) if cites else "")
+
+
+def same_figures(answers: list[tuple[Plan, str]]) -> bool:
+    """Do the plans' answers state the same figures (or none)? Then «各通知都有规定», else «不同»."""
+    return len({frozenset(_numbers(text.rpartition("\n" + CITE_PREFIX)[0] or text)) for _, text in answers}) <= 1
 
 
 def plan_budget(max_chars: int, plans: int) -> int:

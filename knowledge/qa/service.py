@@ -25,7 +25,7 @@ from knowledge import index as kindex
 from knowledge.lang.text import compact
 from knowledge.qa import compose
 from knowledge.qa.compose import Answer, Source
-from knowledge.qa.plans import Named, detect, levels_in, naming_spans
+from knowledge.qa.plans import LEVEL_ORDER, Named, detect, levels_in, naming_spans
 from knowledge.qa.retrieval import ADDRESS, Hit, Mode, Retriever, answer_type
 from knowledge.qa.tuning import DEFAULT, Tuning
 
@@ -198,16 +198,22 @@ class QAService:
             conditions = self._conditions(named)
             if conditions is not None:
                 return conditions
+        if contact and set(words) <= compose.CONTACT_WORDS:
+            contacts = self._contacts(matched or r.profiles)
+            if contacts.answered:
+                return contacts
         if not words:
             if named.notices:
                 names = "、".join(f"《{r.by_notice[n].title}》" for n in named.notices[:3])
                 return Answer(f"您想了解{names}的哪方面？例如申报时间、申报条件、材料要求或联系方式。",
                               kind="clarify", notices=list(named.notices[:3]))
             return decline()
-        # The words that count are those some candidate notice uses: a word no notice uses is no
+        # The words that count are those the candidate notices use: a word they never use is no
         # evidence either way, and a short 补充通知 does not answer a question about the fee just
-        # because it never mentions fees.
-        known = r.known(words, candidates)
+        # because it never mentions fees. A follow-up about the plan under discussion is worded
+        # without that notice at hand: a word any loaded notice uses counts there («公务员» asked
+        # of a notice that never mentions them is declined, not answered from its other words).
+        known = r.known(words, list(r.by_notice) if "plan" in named.facets else candidates)
         # The level named, in a notice of several levels, picks the passage; it is not the topic.
         refine = [w for w in known if levels_in(w)]
         known = [w for w in known if w not in refine]
@@ -230,13 +236,19 @@ class QAService:
             stating = {n: hs for n, hs in answering.items()
                        if any(r.states(wants, h.chunk) for h in hs[:3] if h.coverage >= t.min_coverage)}
             if not stating:
-                return decline(text=self._not_stated(wants, answering))
+                related = [hs[0] for hs in answering.values()]
+                return decline(text=self._not_stated(wants, answering), hits=related)
             answering = stating
         answering = self._current(answering)
         order = sorted(answering, key=lambda n: r.by_notice[n].precedence, reverse=True)
         if len(order) == 1:
             hits = answering[order[0]]
             text, quoted = self._single(q, hits, words, wants)
+            if wants is not None and not named.notices and len(candidates) > 1:
+                # The question named no notice and only this one states the figure: say so.
+                body, _, cite = text.rpartition("\n" + compose.CITE_PREFIX)
+                text = (f"只有《{r.by_notice[order[0]].title}》写明：\n{body}\n其他通知未写明。"
+                        f"\n{compose.CITE_PREFIX}{cite}")
         else:
             groups = [(r.by_notice[n], self._stating(answering[n], wants)) for n in order]
             budget = compose.plan_budget(self.settings.answer_max_chars, len(order))
@@ -245,7 +257,7 @@ class QAService:
                 hits = answering[n]
                 text, _ = self._single(q, hits, words, wants, budget)
                 answers.append((r.by_notice[n], text))
-            text = compose.per_plan(answers, same=not compose.differing(groups, words, wants))
+            text = compose.per_plan(answers, same=compose.same_figures(answers))
             quoted = [h for _, h in groups]
         if use_llm and self._llm is not None:
             text = self._llm.rewrite(q, quoted[:3], text)
@@ -306,13 +318,11 @@ class QAService:
         kind, _, words = (named.conflict or "").partition(":")
         labels = "、".join(p.label for p in r.profiles)
         if kind == "level":
-            fits = [p for p in r.profiles if set(named.notices or []) & {p.notice}] or [
-                p for p in r.profiles if any(w and w in p.series + p.regions for w in named.facets.values())]
-            if fits:
-                lv = "、".join(dict.fromkeys(lv for p in fits for lv in p.levels))
-                names = "、".join(f"《{p.title}》" for p in fits[:3])
-                return (f"抱歉，已收录的{names}只涉及{lv}，没有{words}的规定，我不能凭猜测回答。\n"
-                        f"目前收录的通知：{labels}。")
+            fits = [p for p in r.profiles if any(w and w in p.series + p.regions for w in named.facets.values())]
+            lv = "、".join(x for x in LEVEL_ORDER if any(x in p.levels for p in (fits or r.profiles)))
+            names = "、".join(f"《{p.title}》" for p in fits[:3]) if fits else "通知"
+            return (f"抱歉，已收录的{names}只涉及{lv}职称，没有{words}的规定，我不能凭猜测回答。\n"
+                    f"目前收录的通知：{labels}。")
         what = "、".join(v for v in (*named.facets.values(), words) if v)
         return (f"抱歉，已收录的通知中没有「{what}」的通知，我不能用其他通知的规定代替回答。\n"
                 f"目前收录的通知：{labels}。")
@@ -321,7 +331,13 @@ class QAService:
         r = self.retriever
         what = "具体地址" if wants is ADDRESS else "这个数字或日期"
         names = "、".join(f"《{r.by_notice[n].title}》" for n in answering)
-        return f"抱歉，{names}没有写明{what}，我不能凭猜测回答。请以主管部门的通知或答复为准。"
+        text = f"收录的通知没有写明{what}：{names}都没有写，我不能凭猜测回答，请以主管部门的通知或答复为准。"
+        if len(answering) == 1:
+            # What the notice does say about it (how to pay, where to send) is still worth quoting.
+            hit = next(iter(answering.values()))[0]
+            quote = compose.select(compose.passage_text(hit), [], self.settings.answer_max_chars - len(text) - 80)
+            text += f"\n通知中的相关规定：{quote}\n{compose.citation(hit)}"
+        return text
 
     def _contacts(self, plans: list[Profile]) -> Answer:
         """A request for a person or a phone line the notices do not offer: the contacts they do give."""
