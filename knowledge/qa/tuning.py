@@ -16,6 +16,10 @@ class Tuning:
     # Answer or decline: the best passage must hold this share (IDF-weighted) of the question's
     # topic words that the notice uses at all. Words no notice uses are no evidence either way.
     min_coverage: float = 0.5
+    # … and the dense side must find it about the question at all: cosine of the question and
+    # the passage (multilingual-e5-small, the bundled model; another backend's scale differs and
+    # the floor is off for it). «推荐一家杭州好吃的餐厅» shares only «推荐» with a clause.
+    min_dense: float = 0.85
     # Ranking a notice's passages: rank fusion of BM25 and dense (best = 1) plus these.
     coverage_weight: float = 0.6  # × share of the topic words in the passage
     label_weight: float = 0.3  # × share of them in the passage's own clause name
@@ -31,6 +35,7 @@ DEFAULT = Tuning()
 # The values leave-one-notice-out chooses from, per number.
 GRID: dict[str, tuple[float, ...]] = {
     "min_coverage": (0.3, 0.4, 0.5, 0.6, 0.7),
+    "min_dense": (0.0, 0.83, 0.85, 0.87),
     "coverage_weight": (0.3, 0.6, 0.9),
     "label_weight": (0.0, 0.3, 0.6),
     "answer_type_weight": (0.0, 0.3, 0.6),
