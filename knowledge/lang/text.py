@@ -41,6 +41,8 @@ EQUIVALENT_OF: dict[str, frozenset[str]] = {
 # Question words carry no topic: they must not count as evidence for or against a passage.
 QUESTION_WORDS = frozenset(map(str, _lexicon()["question_words"]))
 PRONOUNS = tuple(map(str, _lexicon()["pronouns"]))
+MODALS = tuple(map(str, _lexicon()["modals"]))
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])(?:不|没)\1")
 _TRAILING = re.compile(r"(?:能|吗|呢|啊|呀|吧|了|的)$")
 
 
@@ -136,12 +138,14 @@ class Tokenizer:
         """Words that say what a question is about: no question words («最多能», «几号»), no single
         characters except digits and colloquial verbs with a notice form («交» → «缴纳»)."""
         out: list[str] = []
+        # «要不要», «能不能», «是不是», «有没有»: a yes-no question, not a negation to look for.
+        text = _A_NOT_A.sub(r"\1", clean(text))
         for w in self.words(text):
             if w in self.stopwords and w not in SYNONYMS:
                 continue
             w2 = _TRAILING.sub("", w) if len(w) > 2 else w
-            if len(w2) == 2 and w2.startswith(PRONOUNS):
-                w2 = w2[1:]  # «我学», «我想»: a pronoun glued to a verb
+            if len(w2) == 2 and (w2.startswith(PRONOUNS) or (w2.startswith(MODALS) and w2[1] in SYNONYMS)):
+                w2 = w2[1:]  # «我学», «我想», «能报»: a pronoun or a modal glued to a verb
             if w in QUESTION_WORDS or w2 in QUESTION_WORDS:
                 continue
             if len(w2) == 1 and not w2.isdigit():

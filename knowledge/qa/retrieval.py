@@ -268,7 +268,14 @@ class Retriever:
                              for n in (notices or list(self._notice_text)))
         for kind in ("other_series", "other_places", "other_engineering", "other_topics"):
             for w in SCOPE.get(kind, []):
-                if w in q and not self._says(w, text):
+                if not self._says(w, q):
+                    continue
+                # A speciality a notice lists in its scope («评审专业包括：公路工程…») is that notice's,
+                # whichever of its clauses answers; a series, place or topic must be in the passage.
+                if kind == "other_engineering" and passage is not None and self._says(
+                        w, self._notice_text.get(passage.notice, "")):
+                    continue
+                if not self._says(w, text):
                     return w
         return None
 
@@ -276,7 +283,8 @@ class Retriever:
         """The text uses the word as a word: «工资» is not in «竣工资料»."""
         for m in re.finditer(re.escape(word), text):
             span = text[max(0, m.start() - 3): m.end() + 3]
-            if word in self.tokenizer.words(span):
+            # a word of its own, or the head or tail of a compound («公路» in «公路工程»)
+            if any(t.startswith(word) or t.endswith(word) for t in self.tokenizer.words(span)):
                 return True
         return False
 
