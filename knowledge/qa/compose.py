@@ -22,7 +22,7 @@ SIBLING_RATIO = 0.7  # a sibling clause this close to the best one, covering as 
 AS_GOOD_COVERAGE = 0.75  # another clause quoted beside the best one must hold most of the question
 CITE_PREFIX = "出处："
 _TWO_RULES = re.compile(r"^通知中有[两几]处相关规定[^\n]*\n")
-PLAN_LINE_CHARS = 200  # a plan's block in a side-by-side answer holds at least this much of its rule
+PLAN_LINE_CHARS = 300  # a plan's block in a side-by-side answer (half a reply)
 LIST_PAGES = 4  # a whole list may run to this many replies, read on with «更多»
 # Asking for a person or a phone line: when retrieval finds nothing, the notices' contacts answer.
 CONTACT = re.compile(r"人工|客服|热线|联系方式|联系人|联系电话|咨询电话|打电话|电话号码|找谁|问谁")
@@ -290,9 +290,10 @@ def same_figures(answers: list[tuple[Plan, str]]) -> bool:
     return len({frozenset(_numbers(text.rpartition("\n" + CITE_PREFIX)[0] or text)) for _, text in answers}) <= 1
 
 
-def plan_budget(max_chars: int, plans: int) -> int:
-    """Characters one plan's block may use in a side-by-side answer."""
-    return max(PLAN_LINE_CHARS, (max_chars - 40) // max(plans, 1))
+def plan_budget(max_chars: int) -> int:
+    """Characters one plan's block may use in a side-by-side answer: the same however many plans
+    answer, so loading another notice never shortens what the others say."""
+    return min(max_chars, PLAN_LINE_CHARS)
 
 
 def whole_list(chunks: list[Chunk], max_chars: int) -> tuple[str, list[Chunk]]:

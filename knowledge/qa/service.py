@@ -254,7 +254,7 @@ class QAService:
                         f"\n{compose.CITE_PREFIX}{cite}")
         else:
             groups = [(r.by_notice[n], self._stating(answering[n], wants)) for n in order]
-            budget = compose.plan_budget(self.settings.answer_max_chars, len(order))
+            budget = compose.plan_budget(self.settings.answer_max_chars)
             answers = []
             for n in order:
                 hits = answering[n]
