@@ -299,7 +299,8 @@ def plan_budget(max_chars: int) -> int:
 def whole_list(chunks: list[Chunk], max_chars: int) -> tuple[str, list[Chunk]]:
     """A list with its lead-in and every item (nested items too), as the notice words it."""
     lead = chunks[0]
-    lines = [] if lead.group == lead.order else ([lead.context] if lead.context else [])
+    own_lead_in = lead.text.rstrip().endswith(("：", ":"))
+    lines = [] if own_lead_in else ([lead.context] if lead.context else [])
     lines += [c.text.strip() for c in chunks]
     body = "\n".join(dict.fromkeys(ln for ln in lines if ln))
     return body[: max_chars * LIST_PAGES], chunks

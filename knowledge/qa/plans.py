@@ -255,7 +255,7 @@ def detect(question: str, profiles: list[Profile]) -> Named:
     ordered = [n for n in everyone if n in candidates]
     named = ordered if named_kinds & set(applied) else []
     if conflict is not None:
-        ordered = []
+        ordered = named = []  # it names a notice that is not loaded
     return Named(notices=ordered, spans=[(s, e, k, v) for s, e, _, k, v in spans], facets=applied, named=named,
                  conflict=conflict, level=level)
 

@@ -43,7 +43,7 @@ RELOAD_CHECK_S = 2.0
 # kept per (question, plan, mode) until the index changes. Small: each entry is one reply.
 ANSWER_CACHE_SIZE = 2048
 # «哪些材料», «都要传什么»: the question asks for a whole list.
-_LIST_QUESTION = re.compile(r"哪些|哪几|都要|都有|包括|清单|什么材料|啥材料|哪种|哪类|什么东西|啥东西|传啥|交啥|要啥|有啥")
+_LIST_QUESTION = re.compile(r"哪些|哪几|都要|都有|包括|清单|什么材料|啥材料|哪种|哪类|什么东西|啥东西|传啥|交啥|要啥")
 
 
 class QAService:
@@ -298,6 +298,11 @@ class QAService:
         r = self.retriever
         max_chars = max_chars or self.settings.answer_max_chars
         top = self._stating(hits, wants)
+        if _LIST_QUESTION.search(q) and top.chunk.group < 0:
+            # A question about a list: a passage of a list that covers more of it, and that the
+            # dense side finds closer too, answers it.
+            top = next((h for h in hits[:3] if h.chunk.group >= 0 and h.coverage > top.coverage
+                        and h.dense >= top.dense and (wants is None or r.states(wants, h.chunk))), top)
         if top is not hits[0]:
             hits = [top, *[h for h in hits if h is not top]]
         chunk = top.chunk
@@ -309,9 +314,9 @@ class QAService:
             items.sort(key=lambda c: c.order)
             if len(items) > 1:
                 body, _ = compose.whole_list(items, max_chars)
-                sections = [items[0].section.rsplit(" › ", 1)[0] if items[0].group != items[0].order
-                            else items[0].section]
-                cite = f"{compose.CITE_PREFIX}《{chunk.title}》{sections[0]}"
+                head = items[0]
+                section = head.section if head.text.rstrip().endswith(("：", ":")) else head.section.rsplit(" › ", 1)[0]
+                cite = f"{compose.CITE_PREFIX}《{chunk.title}》{section}"
                 return body + "\n" + cite, [top]
         return compose.single(hits, words, max_chars, wants), hits
 
