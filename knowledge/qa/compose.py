@@ -13,13 +13,10 @@ from knowledge.chunking import Chunk
 from knowledge.lang.text import CJK, clean, compact, split_sentences
 from knowledge.qa.plans import Profile as Plan
 from knowledge.qa.retrieval import Hit
+from knowledge.qa.tuning import DEFAULT, Tuning
 
 MAX_QUESTION_CHARS = 300
 SEP_ = " › "
-OTHER_ROUTE_RATIO = 0.7  # another clause stating the asked-for figure, ranked this close, is quoted too
-OTHER_ROUTE_COVERAGE = 0.3  # … and holding a fair part of the question's words
-SIBLING_RATIO = 0.7  # a sibling clause this close to the best one, covering as much, is quoted too
-AS_GOOD_COVERAGE = 0.75  # another clause quoted beside the best one must hold most of the question
 CITE_PREFIX = "出处："
 _TWO_RULES = re.compile(r"^通知中有[两几]处相关规定[^\n]*\n")
 PLAN_LINE_CHARS = 300  # a plan's block in a side-by-side answer (half a reply)
@@ -208,7 +205,8 @@ def _common_depth(a: str, b: str) -> int:
     return n
 
 
-def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[str] | None = None) -> str:
+def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[str] | None = None,
+           tuning: Tuning = DEFAULT) -> str:
     """The best passage, plus a second one of the same notice when it is the neighbouring item of a
     short passage or answers just as well (a rule and its exception, a step and the next step);
     for a «how many / when» question, also another clause of the notice that states such a figure
@@ -226,16 +224,16 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
         # A rule elsewhere in the notice that covers the question as fully (a signature line does not count).
         sentence = bool(re.search(r"[。；;]", nxt.chunk.text))
         # A partial match («开发» of «软件开发») is too thin to call it a rule.
-        as_good = sentence and nxt.coverage >= max(top.coverage, AS_GOOD_COVERAGE) and nxt.score >= top.score * (
-            SIBLING_RATIO if siblings else 0.9)  # another step of the same procedure may be the real answer
+        as_good = sentence and nxt.coverage >= max(top.coverage, tuning.as_good_coverage) and (
+            nxt.score >= top.score * (tuning.sibling_ratio if siblings else tuning.as_good_ratio))
         if (neighbour or as_good) and len(_passage(top)) + len(_passage(nxt)) <= max_chars * 0.7:
             picked.append(nxt)
             break
     if wants is not None:
         parents = {h.chunk.section.rsplit(SEP_, 1)[0] for h in picked}
         for nxt in hits[1:5]:
-            if (nxt in picked or nxt.chunk.notice != top.chunk.notice or nxt.coverage < OTHER_ROUTE_COVERAGE
-                    or nxt.score < top.score * OTHER_ROUTE_RATIO or nxt.chunk.text.lstrip().startswith("|")
+            if (nxt in picked or nxt.chunk.notice != top.chunk.notice or nxt.coverage < tuning.other_route_coverage
+                    or nxt.score < top.score * tuning.other_route_ratio or nxt.chunk.text.lstrip().startswith("|")
                     or nxt.chunk.section.rsplit(SEP_, 1)[0] in parents
                     # the same clause of the same part, or a clause named after the question's topic
                     or (_common_depth(nxt.chunk.section, top.chunk.section) < 2
@@ -261,7 +259,7 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
         if all(figures) and any(f & figures[top_i] for i, f in enumerate(figures) if i != top_i):
             # Another clause repeating the best one's figure (the same address, the same date)
             # is the same rule said twice: the best passage alone answers.
-            return single([top], words, max_chars, None)
+            return single([top], words, max_chars, None, tuning)
         if all(figures) and len(set(figures)) == len(figures):
             n = "两" if len(parts) == 2 else "几"
             head = f"通知中有{n}处相关规定，所说的时间、环节或对象不同，请对照查看：\n"
@@ -304,20 +302,6 @@ def whole_list(chunks: list[Chunk], max_chars: int) -> tuple[str, list[Chunk]]:
     lines += [c.text.strip() for c in chunks]
     body = "\n".join(dict.fromkeys(ln for ln in lines if ln))
     return body[: max_chars * LIST_PAGES], chunks
-
-
-def differing(groups: list[tuple[Plan, Hit]], words: list[str], wants: re.Pattern[str] | None = None) -> bool:
-    """Do the candidate passages state different numbers (dates, years, counts)? When the question
-    asks for a figure, one plan stating it and another not is a difference worth showing too."""
-    if wants is not None:
-        has = [bool(wants.search(compact(_passage(h)))) for _, h in groups]
-        if any(has) and not all(has):
-            return True
-    nums = [_numbers(select(_passage(h), words, 120)) for _, h in groups]
-    if not all(nums):
-        return False
-    # One passage quoting fewer of the same numbers is not a different rule.
-    return any(not (a <= b or b <= a) for a in nums for b in nums)
 
 
 def abstain(question: str, plans: list[Plan], matched: list[Plan], outside: str | None = None) -> str:

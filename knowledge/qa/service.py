@@ -318,7 +318,7 @@ class QAService:
                 section = head.section if head.text.rstrip().endswith(("：", ":")) else head.section.rsplit(" › ", 1)[0]
                 cite = f"{compose.CITE_PREFIX}《{chunk.title}》{section}"
                 return body + "\n" + cite, [top]
-        return compose.single(hits, words, max_chars, wants), hits
+        return compose.single(hits, words, max_chars, wants, self.tuning), hits
 
     def _conflict(self, named: Named) -> str:
         """The question names a notice that is not loaded: say which part does not fit."""
