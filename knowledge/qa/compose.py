@@ -224,15 +224,15 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
         # A rule elsewhere in the notice that covers the question as fully (a signature line does not count).
         sentence = bool(re.search(r"[。；;]", nxt.chunk.text))
         # A partial match («开发» of «软件开发») is too thin to call it a rule.
-        as_good = sentence and nxt.coverage >= max(top.coverage, tuning.as_good_coverage) and (
-            nxt.score >= top.score * (tuning.sibling_ratio if siblings else tuning.as_good_ratio))
+        as_good = (sentence and nxt.coverage >= max(top.coverage, tuning.as_good_coverage)
+                   and nxt.score >= top.score * tuning.as_good_ratio)
         if (neighbour or as_good) and len(_passage(top)) + len(_passage(nxt)) <= max_chars * 0.7:
             picked.append(nxt)
             break
     if wants is not None:
         parents = {h.chunk.section.rsplit(SEP_, 1)[0] for h in picked}
         for nxt in hits[1:5]:
-            if (nxt in picked or nxt.chunk.notice != top.chunk.notice or nxt.coverage < tuning.other_route_coverage
+            if (nxt in picked or nxt.chunk.notice != top.chunk.notice
                     or nxt.score < top.score * tuning.other_route_ratio or nxt.chunk.text.lstrip().startswith("|")
                     or nxt.chunk.section.rsplit(SEP_, 1)[0] in parents
                     # the same clause of the same part, or a clause named after the question's topic
