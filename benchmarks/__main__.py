@@ -11,6 +11,7 @@ from pathlib import Path
 
 MODULES = [
     "benchmarks.retrieval",
+    "benchmarks.unseen",
     "benchmarks.gateway_load",
     "benchmarks.gateway_multiworker",
     "benchmarks.reminders",

@@ -227,7 +227,7 @@ class QAService:
         answering: dict[str, list[Hit]] = {}
         for nid in candidates:
             hits = found.get(nid) or []
-            if (hits and hits[0].coverage >= t.min_coverage and hits[0].dense >= t.min_dense
+            if (hits and hits[0].coverage >= t.min_coverage and (mode == "bm25" or hits[0].dense >= t.min_dense)
                     and not r.out_of_scope(q, hits[0].chunk, names=names)):
                 answering[nid] = hits
         if place:
