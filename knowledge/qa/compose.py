@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge.chunking import Chunk
+from knowledge.lang.numbers import to_arabic
 from knowledge.lang.text import CJK, clean, compact, split_sentences
 from knowledge.qa.plans import Profile as Plan
 from knowledge.qa.retrieval import Hit
@@ -123,8 +124,6 @@ def citation(hit: Hit) -> str:
     return f"{CITE_PREFIX}《{hit.chunk.title}》{section}".rstrip()
 
 
-_CN_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
-              "八": "8", "九": "9", "十": "10"}
 _ITEM_MARK = re.compile(r"^(?:[（(]?[0-9一二三四五六七八九十]{1,3}[）).．、]\s*)+")
 
 
@@ -141,7 +140,7 @@ def _passage(hit: Hit) -> str:
 def _weight(sentence: str, words: list[str], prefer_figures: bool = False) -> int:
     s = compact(sentence)
     score = sum(len(w) for w in words if w in s)
-    if prefer_figures and re.search(r"\d|[一两二三四五六七八九十][年份项个日月天篇名]", _ITEM_MARK.sub("", s)):
+    if prefer_figures and re.search(r"\d", to_arabic(_ITEM_MARK.sub("", s))):
         score += 2
     return score
 
@@ -184,9 +183,7 @@ def _sections(sections: list[str]) -> str:
 
 def _numbers(text: str) -> set[str]:
     """The figures a passage states («近三年» → 3, «一式两份» → 2), without its item number."""
-    text = _ITEM_MARK.sub("", compact(text))
-    text = re.sub(r"([一二两三四五六七八九十])(?=[年份项个日月天篇名次])",
-                  lambda m: _CN_DIGITS[m.group(1)], text)
+    text = to_arabic(_ITEM_MARK.sub("", compact(text)))  # the project's one numeral normaliser
     return set(re.findall(r"\d+(?:\.\d+)?", text))
 
 
