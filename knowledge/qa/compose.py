@@ -62,7 +62,7 @@ class Answer:
     named: list[str] = field(default_factory=list)  # the notices the question itself named
 
     def to_dict(self) -> dict[str, object]:
-        return {"answer": self.text, "answered": self.answered, "notices": self.notices, "named": self.named,
+        return {"answer": self.text, "answered": self.answered,
                 "sources": [s.__dict__ for s in self.sources]}
 
 

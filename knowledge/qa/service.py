@@ -221,13 +221,16 @@ class QAService:
         known = [w for w in known if w not in refine]
         if not known:
             return decline()  # nothing the question is about is in these notices
+        # When most of the question is words no notice uses («推荐一家杭州好吃的餐厅» shares only
+        # «推荐»), the few that match are thin evidence: the dense side must agree as well.
+        thin = mode != "bm25" and len(words) - len(known) - len(refine) > len(known)
         k = max(self.settings.retrieval_top_k, 10)
         found = r.search(q, known, candidates, k=k, mode=mode, spans=mask, refine=refine)
         wants = answer_type(q)
         answering: dict[str, list[Hit]] = {}
         for nid in candidates:
             hits = found.get(nid) or []
-            if (hits and hits[0].coverage >= t.min_coverage and (mode == "bm25" or hits[0].dense >= t.min_dense)
+            if (hits and hits[0].coverage >= t.min_coverage and (not thin or hits[0].dense >= t.min_dense)
                     and not r.out_of_scope(q, hits[0].chunk, names=names)):
                 answering[nid] = hits
         if place:

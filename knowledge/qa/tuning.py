@@ -16,9 +16,10 @@ class Tuning:
     # Answer or decline: the best passage must hold this share (IDF-weighted) of the question's
     # topic words that the notice uses at all. Words no notice uses are no evidence either way.
     min_coverage: float = 0.4
-    # … and the dense side must find it about the question at all: cosine of the question and
-    # the passage (multilingual-e5-small, the bundled model; another backend's scale differs and
-    # the floor is off for it). «推荐一家杭州好吃的餐厅» shares only «推荐» with a clause.
+    # … and, when most of the question is words no notice uses, the dense side must find it about
+    # the question too: cosine of question and passage (multilingual-e5-small, the bundled model;
+    # another backend's scale differs and the floor is off for it). «推荐一家杭州好吃的餐厅»
+    # shares only «推荐» with a clause.
     min_dense: float = 0.85
     # Ranking a notice's passages: rank fusion of BM25 and dense (best = 1) plus these.
     coverage_weight: float = 0.6  # × share of the topic words in the passage
