@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         # One throw-away question loads jieba's dictionary and the embedding engine's pages.
         await asyncio.to_thread(lambda: services.qa.answer("网上申报的时间安排"))
+        await asyncio.to_thread(lambda: services.intents.classify("帮我看看能不能评工程师"))
         app.state.ready = True
         log.info("ready (env=%s)", services.settings.app_env)
         sched = await asyncio.to_thread(_start_scheduler, services)

