@@ -655,6 +655,16 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
     return result
 
 
+def evaluate_at(plan: Plan, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+    """The same facts with years counted to another day (an estimate for a later year): dates
+    count on by themselves; stated years of work grow with the cut-off; everything else is
+    assumed unchanged."""
+    later = dict(facts)
+    if plan.as_of is not None and later.get("related_work_years") is not None:
+        later["related_work_years"] = float(later["related_work_years"]) + max(0, as_of.year - plan.as_of.year)
+    return evaluate(plan.model_copy(update={"as_of": as_of}), later, what_if=False)
+
+
 def _what_if(plan: Plan, facts: dict[str, Any], cutoff: dt.date, now: dict[str, Any]) -> dict[str, Any] | None:
     """Shift the cut-off year by year: when would the same facts qualify for each route?"""
     waiting = [rid for rid, r in now.items() if r["eligible"] is not True and r["failed"]]

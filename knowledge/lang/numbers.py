@@ -26,6 +26,7 @@ import yaml
 LEXICON = Path(__file__).with_name("lexicon.yaml")
 _DIGITS = "零〇一二两三四五六七八九"
 _NUMERAL_CHARS = _DIGITS + "十百千万"
+MAX_NUMERAL = 12  # characters: 「二〇二二」, 「一百二十」, 「三点五」 … a longer run is no figure
 
 
 @lru_cache(maxsize=1)
@@ -57,15 +58,15 @@ def nfkc(text: str) -> str:
 def cn_to_number(numeral: str) -> float | None:
     """One Chinese numeral («四十七», «二〇一八», «两», «三点五») → its value; None if it is none."""
     numeral = numeral.strip()
-    if not numeral:
-        return None
+    if not numeral or len(numeral) > MAX_NUMERAL:
+        return None  # «一一一…» pasted 600 times is no number anyone means
     if re.fullmatch(r"\d+(?:\.\d+)?", numeral):
         return float(numeral)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cn2an warns before raising on text that is no numeral
         try:
             return float(cn2an.cn2an(numeral, "smart"))
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (ValueError, KeyError, IndexError, TypeError, OverflowError):
             return None
 
 

@@ -111,3 +111,10 @@ def test_several_dates_in_one_message_keep_their_order() -> None:
 
 def test_no_dates_in_a_plain_count() -> None:
     assert numbers.dates("继续教育45学分", TODAY) == []
+
+
+def test_a_run_of_numerals_pasted_as_text_is_no_number() -> None:
+    """A 述职 of 600 «一» must not overflow or turn into one huge figure."""
+    text = "一" * 600
+    assert numbers.to_arabic(text) == text
+    assert numbers.cn_to_number(text) is None
