@@ -2,7 +2,8 @@
 
 - One order for every numbered list: 工程师 plans before 高级工程师, then by plan id (region,
   series, year) — the order the eligibility dialog uses.
-- The user's last choice lives in `state["last_plan"]` (a STICKY key: see handlers/base.py),
+- The user's last choice lives in `state["last_plan"]` (a STICKY key: see handlers/base.py;
+  Q&A moves it too — it is the plan under discussion),
   and the routes an eligibility result found in `state["plan_routes"]`. A tool offers the
   last choice first: 「沿用 …？回复「是」，或回复序号选择其他计划」.
 """
@@ -10,7 +11,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,9 +18,6 @@ from handlers.base import Context
 
 log = logging.getLogger(__name__)
 
-YES = ("是", "是的", "好", "好的", "可以", "要", "需要", "对", "嗯", "行", "沿用", "确定", "ok", "yes")
-NO = ("不", "不用", "不要", "不需要", "否", "算了", "不了", "no")
-_NUMBER = re.compile(r"\s*第?\s*(\d{1,2})\s*(?:个|项|号)?\s*[。.]?\s*")
 
 
 def plans_of(ctx: Context) -> dict[str, Any]:
@@ -72,34 +69,31 @@ def offer(plans: Mapping[str, Any], ids: list[str], default: str | None, questio
     return f"{head}\n{menu(plans, ids, note)}"
 
 
-def is_yes(text: str) -> bool:
-    return _word(text) in YES
-
-
-def is_no(text: str) -> bool:
-    return _word(text) in NO
-
-
-def _word(text: str) -> str:
-    return (text or "").strip().strip("。.!！~～").lower()
-
-
-def pick(text: str, ids: list[str], plans: Mapping[str, Any], default: str | None = None) -> str | None:
-    """A plan id from the answer: 「是」 for the offered default, a number from the list that was
-    shown (numbers only count when `ids` were offered), the id, or words naming one plan."""
-    from knowledge.eligibility.plans import match_plans
-
-    t = (text or "").strip()
-    if default in plans and is_yes(t):
+def pick(ctx: Context, ids: list[str], plans: Mapping[str, Any], default: str | None = None) -> str | None:
+    """A plan id from the interpreted answer: a clear yes for the offered default, a number from
+    the list that was shown (numbers only count when `ids` were offered), the id, or words
+    naming one plan."""
+    it = ctx.it
+    if it is None:
+        return None
+    if default in plans and it.clear_yes:
         return default
-    m = _NUMBER.fullmatch(t)
-    if m:
-        n = int(m.group(1))
-        return ids[n - 1] if ids and 1 <= n <= len(ids) else None
+    if it.number is not None:
+        return ids[it.number - 1] if ids and 1 <= it.number <= len(ids) else None
+    t = it.rest or it.text
     if t in plans:
         return t
-    found = match_plans(t, dict(plans)) if t else []
-    return found[0] if found else None
+    named = [p for p in it.plans if p in plans]
+    if not named and it.rest:
+        from knowledge.eligibility.plans import match_plans
+
+        named = match_plans(it.rest, dict(plans))
+    return named[0] if named else None
+
+
+def names_a_plan(ctx: Context, ids: list[str], plans: Mapping[str, Any], default: str | None = None) -> bool:
+    """Would `pick` find a plan in this message? (A dialog's `accepts`.)"""
+    return pick(ctx, ids, plans, default) is not None
 
 
 def cn_date(d: Any) -> str:

@@ -65,12 +65,12 @@ class QAService:
             self._llm = LLMRewriter(settings)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> QAService:
+    def from_settings(cls, settings: Settings, embeddings: Embeddings | None = None) -> QAService:
         """Load the live index, building it first when missing or out of date."""
         from knowledge.embeddings import make_embeddings
         from knowledge.lang.text import get_tokenizer
 
-        embeddings = make_embeddings(settings)
+        embeddings = embeddings or make_embeddings(settings)
         tokenizer = get_tokenizer()
         kindex.ensure(settings, embeddings, tokenizer)
         return cls(settings, embeddings, tokenizer, kindex.open_index(settings))
