@@ -7,10 +7,11 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any, cast
 
-from bot import metrics
+from bot import journal, metrics
 from bot.reminders import activity
-from handlers import registry
+from handlers import more, registry
 from handlers.base import Context, Handler, Incoming, NotMine
 from handlers.events import unknown_click
 
@@ -77,17 +78,30 @@ def _polite(msg: Incoming, ctx: Context) -> str:
     return f"收到了，不过我暂时只能处理文字消息，看不了{what}。请直接输入您的问题，或发送「帮助」查看我能做什么。"
 
 
-def dispatch(msg: Incoming, services) -> str | None:  # type: ignore[no-untyped-def]
-    """Run the handler for `msg` and persist the user's dialog state. Synchronous."""
+def dispatch(msg: Incoming, services, once: str | None = None) -> str | None:  # type: ignore[no-untyped-def]
+    """Run the handler for `msg` and persist the user's dialog state. Synchronous.
+
+    Persistence (bot/journal.py): the handler's store writes and the new dialog state are
+    committed together, in one atomic step. With `once` (the gateway's message key) the reply
+    is also paged as it is sent and recorded in that step; a message whose key was applied
+    before gets its recorded reply and runs nothing — a resend after a crash is not applied twice.
+    """
     store = services.store
     with store.user_lock(msg.user):
+        if once is not None and (done := journal.applied(store, once)) is not None:
+            return done.get("reply")
+        tx = journal.Transaction(store)
         state = store.get_dialog(msg.user)
         before = copy.deepcopy(state)
-        ctx = Context(user=msg.user, state=state, services=services)
+        ctx = Context(user=msg.user, state=state, services=cast(Any, journal.Scoped(services, tx)))
         activity.record(msg, services)  # 48-hour window for reminders (bot/reminders)
         reply = _run(msg, ctx)
         if ctx.state != before:  # most messages leave the state alone: save a write
-            store.set_dialog(msg.user, ctx.state)
+            tx.set_dialog(msg.user, ctx.state)
+        if once is not None:
+            reply = more.paginate(tx, msg.user, reply)
+            tx.record(once, reply)
+        tx.commit()
     return reply
 
 
