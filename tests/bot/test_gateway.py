@@ -236,15 +236,15 @@ def test_bad_xml_is_400_and_service_keeps_running(live: Live, body: bytes) -> No
     assert live.reply(text_xml("user-after-bad", "帮助")) == CAPABILITIES
 
 
-def test_body_over_limit_is_400(live: Live) -> None:
+def test_body_over_limit_is_413(live: Live) -> None:
     big = text_xml("user-big", "回声 " + "大" * 30000)
     assert len(big.encode()) > live.settings.max_body_bytes
-    assert live.post(big).status_code == 400
+    assert live.post(big).status_code == 413
     # also when the client does not declare a length (chunked upload)
     params, _ = live.codec.sign_request(big)
     r = live.http.post(f"{live.url}/wechat", params=params,
                        content=iter([big.encode()[i:i + 8192] for i in range(0, len(big.encode()), 8192)]))
-    assert r.status_code == 400
+    assert r.status_code == 413
     assert not any(k.startswith("echo:user-big") for k in RUNS)
 
 

@@ -77,9 +77,8 @@ def test_bad_input_refused(sim: Sim) -> None:
     assert r.status_code == 422
 
 
-def test_production_has_no_simulator(tmp_path: Path) -> None:
-    settings = Settings(app_env="production", data_dir=tmp_path, wechat_token="prod-token-123456",
-                        wechat_aes_key="Z" * 43)
+def test_production_has_no_simulator(tmp_path: Path, production_secrets: dict[str, str]) -> None:
+    settings = Settings(app_env="production", data_dir=tmp_path, **production_secrets)
     try:
         with serve_in_thread(create_app(settings), lifespan="off") as url:
             assert httpx.get(f"{url}/simulator").status_code == 404
