@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bot.limits import BodyLimit
+from bot.limits import BodyLimit, BodyTooLarge, too_large
 from bot.metrics import MetricsMiddleware
 from bot.services import Services, get_services, set_services
 from bot.settings import Settings
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ready = False
     app.state.scheduler = None
     app.add_middleware(MetricsMiddleware)
+    app.add_exception_handler(BodyTooLarge, too_large)
     app.add_middleware(BodyLimit, default=BODY_LIMIT,
                        limits={"/admin": UPLOAD_LIMIT, "/wechat": services.settings.max_body_bytes})
     for name in ROUTER_MODULES:

@@ -10,9 +10,10 @@ WeChat waits 5 s for a passive reply and resends (same MsgId) up to 3 attempts i
 - every copy of the message that arrives while the reply is known gets it (WeChat shows one
   reply per message, whichever attempt it accepted);
 - if the answer is not ready within REPLY_BUDGET_S the claimer replies `success` and sends the
-  answer later as a customer-service message. Before it says `success` (after which WeChat never
-  resends) it writes `late:<key>`, so that a worker that dies before sending still gets the
-  answer sent: every gateway sweeps `late:*` records whose claim has lapsed;
+  answer later as a customer-service message. Before anyone says `success` without the answer
+  (after which WeChat never resends) it writes `late:<key>` — the claimer, or a copy that ran
+  out of time waiting for a claimer that may be dead — so the answer is still sent if that
+  worker dies: every gateway sweeps `late:*` records whose claim has lapsed;
 - exactly one path delivers an answer that came late: a passive reply to a copy or the
   customer-service message, whichever takes `delivered:<key>` first;
 - a timestamp + nonce is accepted with one body only (`seen:*`): a signature copied from a
@@ -75,7 +76,9 @@ class Outcome:
 
 
 class Gateway:
-    LEASE_S = 5.0  # a claim outlives a dead claimer by at most this (renewed every LEASE_S / 3)
+    # A claim outlives a dead claimer by at most this (it is renewed every LEASE_S / 3): short
+    # enough that WeChat's resend, 5 s after the first attempt, takes it over within its budget.
+    LEASE_S = 3.0
     RESULT_TTL_S = journal.DONE_TTL_S
     LATE_TTL_S = 3600.0  # a late answer whose worker died is still sent within this
     RECOVER_EVERY_S = 2.0
@@ -173,7 +176,7 @@ class Gateway:
             # Another worker holds the claim: its answer, or its claim lapsing if it died.
             copy = copy or self._count_copy(msg)
             if time.monotonic() >= deadline:
-                return None
+                return await self._give_up(msg, key)
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.1)
 
@@ -189,7 +192,11 @@ class Gateway:
         await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
         if task.done():
             out = task.result()
-            return await self._share(key, out.reply) if out.shared else out.reply
+            # A copy that gave up waiting may have left a late record: then the reply is shared
+            # with that path, so that the sweeper does not send it a second time.
+            if out.shared or await self._io(self.services.store.get, f"late:{key}") is not None:
+                return await self._share(key, out.reply)
+            return out.reply
         # Too slow: answer `success` now, send the answer later (see _run). WeChat will not
         # resend after `success`, so first leave a record to finish from if this process dies.
         self._late.add(key)
@@ -197,6 +204,15 @@ class Gateway:
         log.info("reply for %s not ready within %.1fs; will send it as a customer-service message",
                  msg.kind, self.budget)
         return None
+
+    async def _give_up(self, msg: Incoming, key: str) -> str | None:
+        """A copy out of time while another worker holds the claim. That worker may be dead
+        (its lease not lapsed yet) and `success` ends WeChat's resends: leave a late record
+        (the sweeper finishes it once the claim lapses), then take the answer if it came."""
+        store = self.services.store
+        await self._io(store.set_json, f"late:{key}", dataclasses.asdict(msg), self.LATE_TTL_S)
+        result = await self._io(journal.applied, store, key)
+        return await self._share(key, result.get("reply")) if result is not None else None
 
     async def _share(self, key: str, reply: str | None) -> str | None:
         """A known answer for a copy: yes, unless a customer-service message carries it."""

@@ -7,11 +7,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse
+
 Scope = dict[str, Any]
 
 
-class _TooLarge(Exception):
-    pass
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from inside `receive`: an HTTPException, so that FastAPI's body parsing passes it
+    on (it turns other errors into a 400) and the handler below answers 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"请求体太大：最多 {_size(limit)}。")
+
+
+async def too_large(request: Request, exc: Exception) -> JSONResponse:
+    detail = exc.detail if isinstance(exc, HTTPException) else "请求体太大。"
+    return JSONResponse({"error": detail}, status_code=413, headers={"connection": "close"})
 
 
 class BodyLimit:
@@ -44,7 +60,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         async def watched(message: Any) -> None:
@@ -54,15 +70,14 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, watched)
-        except _TooLarge:
+        except BodyTooLarge:  # raised where no exception handler was in place
             if started:
                 raise
             await self._refuse(send, limit)
 
     @staticmethod
     async def _refuse(send: Any, limit: int) -> None:
-        size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
-        body = json.dumps({"error": f"请求体太大：最多 {size}。"}, ensure_ascii=False).encode("utf-8")
+        body = json.dumps({"error": BodyTooLarge(limit).detail}, ensure_ascii=False).encode("utf-8")
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})

@@ -42,7 +42,7 @@ def check_index(services: Services, thorough: bool = False) -> str:
     from knowledge import index as kindex
 
     settings = services.settings
-    where = settings.chroma_url or str(settings.index_dir / (kindex.current_version(settings) or "?"))
+    where = settings.chroma_url or str(settings.index_dir / (kindex.current_version(settings) or "?") / "chroma")
     try:
         idx = services.qa.index
         vectors = idx.collection.count()
@@ -64,7 +64,9 @@ CHECKS: dict[str, Callable[[Services, bool], str]] = {
 
 
 def startup(services: Services, parts: tuple[str, ...] = ("state", "database", "index")) -> None:
-    """Open and verify every part; raise StartupError listing each failure."""
+    """Open and verify every part (once per Services); raise StartupError listing each failure."""
+    done: set[str] = services.__dict__.setdefault("_checked_at_startup", set())
+    parts = tuple(p for p in parts if p not in done)
     failures = []
     for name in parts:
         try:
@@ -73,6 +75,7 @@ def startup(services: Services, parts: tuple[str, ...] = ("state", "database", "
             failures.append(f"{name}: {_one_line(e)}")
     if failures:
         raise StartupError("cannot start:\n  " + "\n  ".join(failures))
+    done.update(parts)
 
 
 def scheduler_status(services: Services, scheduler: Any) -> tuple[bool, str, bool]:

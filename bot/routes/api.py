@@ -33,7 +33,7 @@ async def ask(request: Request) -> JSONResponse:
     try:
         payload = await read_json(request, MAX_BODY)
     except BadJSON as e:
-        hint = '，应为 {"question": "您的问题"}' if e.status == 400 else f"：问题最长 {MAX_QUESTION} 字"
+        hint = '，应为 {"question": "您的问题"}' if e.status == 400 else f"（问题最长 {MAX_QUESTION} 字）"
         return _error(e.status, e.message.rstrip("。") + hint + "。")
     if not isinstance(payload, dict):
         return _error(400, '请求体应为 JSON 对象，例如 {"question": "评审费怎么交？"}。')

@@ -249,7 +249,7 @@ class StateStore(ABC):
         else:
             self.delete(f"dialog:{user}")
 
-    USER_LEASE_S = 5.0  # a crashed worker holds a user's messages up for at most this long
+    USER_LEASE_S = 3.0  # a crashed worker holds a user's messages up for at most this long
 
     @contextmanager
     def user_lock(self, user: str) -> Iterator[None]:
