@@ -2,6 +2,7 @@
 
     python -m benchmarks.faults                      # 5 crash rounds of each kind + abuse cases
     python -m benchmarks.faults --rounds 2 --users 30
+    python -m benchmarks.faults --postgres postgresql+psycopg://…/db --redis redis://…/15  # + production stores
 
 Crash rounds. The bot runs as `python -m bot serve` in its own process (embedded SQLite, the
 shipped index); the fake WeChat API (bot/wechat/fake_server.py) takes its customer-service
@@ -131,8 +132,10 @@ def expected_dialog(data_dir: Path) -> list[str | None]:
 class Round:
     mode: str
     users: int
+    stores: str = "SQLite"
     in_flight: int = 0  # burst messages with no response when the bot was killed
     answered_before: int = 0  # … with a response (a reply, or `success` for a late answer)
+    committed_unanswered: int = 0  # in flight, yet their effects and reply were committed: not run again
     delivered_after: int = 0  # in-flight messages whose answer reached the user after the restart
     exactly_once: int = 0  # burst messages delivered once, with the expected text
     wrong: int = 0  # a delivery with another text (a turn applied twice, or lost)
@@ -167,19 +170,22 @@ class Client:
 
 
 def crash_round(template: Path, work: Path, fake: Any, mode: str = "passive", users: int = 30,
-                kill_after: int = 3, expected: list[str | None] | None = None) -> Round:
+                kill_after: int = 3, expected: list[str | None] | None = None,
+                stores: dict[str, str] | None = None) -> Round:
+    """`stores`: environment naming the stores (DATABASE_URL, REDIS_URL, REDIS_PREFIX); default the
+    embedded SQLite files."""
     from bot.settings import Settings
 
     t0 = time.monotonic()
     data = work / f"data-{mode}-{time.time_ns()}"
     shutil.copytree(template, data)
-    env = {"WECHAT_API_BASE": fake.base_url, "REPLY_BUDGET_S": "0" if mode == "late" else "4.0"}
+    env = {"WECHAT_API_BASE": fake.base_url, "REPLY_BUDGET_S": "0" if mode == "late" else "4.0", **(stores or {})}
     bot = BotProcess(data, free_port(), env, work / "bot.log")
     expected = expected or expected_dialog(work / f"ref-{time.time_ns()}")
     client = Client(bot.url, Settings(data_dir=data))
     names = [f"o_crash_{mode}_{i:03d}_{time.time_ns() % 10**6}" for i in range(users)]
     ids = iter(range(time.time_ns() // 1000, 2**62))
-    result = Round(mode, users)
+    result = Round(mode, users, "PostgreSQL + Redis" if stores else "SQLite")
 
     def cs_count(user: str, text: str | None) -> int:
         return sum(t == text for t in fake.texts(user))
@@ -201,7 +207,8 @@ def crash_round(template: Path, work: Path, fake: Any, mode: str = "passive", us
                 if got != [expected[i]] * users:
                     result.problems.append(f"set-up turn {i} answered wrongly")
             # The burst: every user's next turn at once; SIGKILL after the first few responses.
-            burst = {u: text_xml(u, DIALOG[BURST_TURN], next(ids)) for u in names}
+            burst_ids = {u: next(ids) for u in names}
+            burst = {u: text_xml(u, DIALOG[BURST_TURN], burst_ids[u]) for u in names}
             futures = {pool.submit(client.post, burst[u]): u for u in names}
             deadline = time.monotonic() + 30
             while sum(f.done() for f in futures) < kill_after and time.monotonic() < deadline:
@@ -219,6 +226,14 @@ def crash_round(template: Path, work: Path, fake: Any, mode: str = "passive", us
                 pass  # the connection died with the bot
         result.answered_before = len(answered)
         result.in_flight = users - len(answered)
+        from bot.store import open_store
+
+        store = open_store(Settings(data_dir=data, **{k.lower(): v for k, v in (stores or {}).items()}))
+        try:  # what the killed process had committed without getting the reply out
+            result.committed_unanswered = sum(store.get(f"done:msg:{burst_ids[u]}") is not None
+                                              for u in names if u not in answered)
+        finally:
+            store.close()
 
         client.http.close()  # no keep-alive connection to the dead process
         client.http = httpx.Client(timeout=20)
@@ -348,6 +363,9 @@ ABUSE: list[Abuse] = [
         "/api/ask", content=_nested(4000), headers={"content-type": "application/json"}), (400,), "嵌套太深"),
     Abuse("/api/ask 900 nested brackets (below the parser's limit)", lambda h, c: h.post(
         "/api/ask", content=_nested(900), headers={"content-type": "application/json"}), (400,), "嵌套太深"),
+    Abuse("/api/eligibility 30,000 nested brackets (60 KB)", lambda h, c: h.post(
+        "/api/eligibility", content=b'{"plan": "x", "facts": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+        headers={"content-type": "application/json"}), (400,), "嵌套太深"),
     Abuse("/api/eligibility 100,000 nested brackets", lambda h, c: h.post(
         "/api/eligibility", content=b'{"plan": "x", "facts": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
         headers={"content-type": "application/json"}), (400, 413)),
@@ -391,6 +409,36 @@ def run_abuse(url: str, settings: Any) -> list[dict[str, Any]]:
 
 # --- command line -------------------------------------------------------------------------------------
 @contextlib.contextmanager
+def postgres_and_redis(database_url: str, redis_url: str) -> Iterator[dict[str, str]]:
+    """The production stores for a round: a fresh PostgreSQL schema (migrated) and a Redis
+    key prefix, both removed afterwards. Yields the bot's environment for them."""
+    import uuid
+
+    import redis
+    import sqlalchemy as sa
+
+    from bot.db import upgrade
+
+    schema, prefix = f"t_crash_{uuid.uuid4().hex[:10]}", f"test-crash-{uuid.uuid4().hex}:"
+    admin = sa.create_engine(database_url)
+    with admin.begin() as c:
+        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield {"DATABASE_URL": url, "REDIS_URL": redis_url, "REDIS_PREFIX": prefix}
+    finally:
+        with admin.begin() as c:
+            c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+        r = redis.Redis.from_url(redis_url)
+        keys = list(r.scan_iter(match=prefix + "*"))
+        if keys:
+            r.delete(*keys)
+        r.close()
+
+
+@contextlib.contextmanager
 def template_data(work: Path) -> Iterator[Path]:
     """A data directory with the knowledge index built once; each round copies it."""
     tpl = work / "template"
@@ -409,17 +457,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--users", type=int, default=30)
     ap.add_argument("--kill-after", type=int, default=3)
+    ap.add_argument("--postgres", default="", help="also run the rounds on PostgreSQL (+ --redis): a base URL")
+    ap.add_argument("--redis", default="", help="Redis URL for the --postgres rounds")
     args = ap.parse_args(argv)
     rounds: list[Round] = []
     with tempfile.TemporaryDirectory(prefix="zc-faults-") as tmp, template_data(Path(tmp)) as tpl, \
             FakeWeChat() as fake:
         work = Path(tmp)
         expected = expected_dialog(work / "ref")
-        for mode in ("passive", "late"):
+        setups: list[tuple[str, str]] = [("passive", ""), ("late", "")]
+        if args.postgres and args.redis:
+            setups += [("passive", "pg"), ("late", "pg")]
+        for mode, backend in setups:
             for n in range(args.rounds):
-                r = crash_round(tpl, work, fake, mode, args.users, args.kill_after, expected)
+                with contextlib.ExitStack() as stack:
+                    stores = stack.enter_context(postgres_and_redis(args.postgres, args.redis)) if backend else None
+                    r = crash_round(tpl, work, fake, mode, args.users, args.kill_after, expected, stores)
                 rounds.append(r)
-                print(f"{mode:8} round {n + 1}: in flight {r.in_flight:2}/{r.users}, delivered after "
+                print(f"{mode:8} {r.stores:18} round {n + 1}: in flight {r.in_flight:2}/{r.users} "
+                      f"({r.committed_unanswered} committed), delivered after "
                       f"{r.delivered_after:2}, exactly once {r.exactly_once}/{r.users}, wrong {r.wrong}, "
                       f"duplicates {r.duplicates}, next turn {r.next_turn_ok}/{r.users}, "
                       f"copies answered {r.copies_answered}/{r.copies} ({r.seconds} s)", flush=True)
@@ -440,10 +496,12 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load": os.getloadavg()[0]},
         "rounds": [asdict(r) for r in rounds],
-        "totals": {mode: {k: sum(getattr(r, k) for r in rounds if r.mode == mode)
-                          for k in ("users", "in_flight", "delivered_after", "exactly_once", "wrong", "duplicates",
-                                    "next_turn_ok", "copies", "copies_answered")}
-                   for mode in ("passive", "late")},
+        "totals": {f"{mode} / {stores}": {
+            k: sum(getattr(r, k) for r in rounds if (r.mode, r.stores) == (mode, stores))
+            for k in ("users", "in_flight", "committed_unanswered", "delivered_after", "exactly_once", "wrong",
+                      "duplicates",
+                      "next_turn_ok", "copies", "copies_answered")}
+            for mode, stores in sorted({(r.mode, r.stores) for r in rounds})},
         "abuse": abuse,
         "forged_log_line": forged_line,
     }

@@ -83,8 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scheduler = None
     app.add_middleware(MetricsMiddleware)
     app.add_exception_handler(BodyTooLarge, too_large)
-    app.add_middleware(BodyLimit, default=BODY_LIMIT,
-                       limits={"/admin": UPLOAD_LIMIT, "/wechat": services.settings.max_body_bytes})
+    from bot.routes import api
+
+    app.add_middleware(BodyLimit, default=BODY_LIMIT, limits={
+        "/admin": UPLOAD_LIMIT, "/wechat": services.settings.max_body_bytes, "/api/ask": api.MAX_BODY})
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     return app

@@ -30,7 +30,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -56,16 +56,6 @@ def dedup_key(msg: Incoming) -> str:
     # and must not carry the OpenID.
     raw = "\x00".join((msg.user, str(msg.create_time), msg.event or msg.raw_type, msg.event_key))
     return "evt:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
-
-
-async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes | None:
-    """The request body, or None as soon as it exceeds `limit` bytes (nothing more is read)."""
-    buf = bytearray()
-    async for chunk in chunks:
-        buf += chunk
-        if len(buf) > limit:
-            return None
-    return bytes(buf)
 
 
 @dataclasses.dataclass

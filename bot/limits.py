@@ -5,12 +5,23 @@ JSON API) apply their own, smaller limits on top."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 
 Scope = dict[str, Any]
+
+
+async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes | None:
+    """The request body, or None as soon as it exceeds `limit` bytes (nothing more is read)."""
+    buf = bytearray()
+    async for chunk in chunks:
+        buf += chunk
+        if len(buf) > limit:
+            return None
+    return bytes(buf)
 
 
 def _size(limit: int) -> str:

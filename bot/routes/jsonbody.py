@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
-from bot.gateway import read_limited
+from bot.limits import read_limited
 
 MAX_DEPTH = 32  # the API's own documents are 3 levels deep
 MAX_NUMBER_CHARS = 20  # a 64-bit integer; longer ones overflow what the rules compare with

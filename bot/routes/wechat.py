@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from bot.gateway import Gateway, read_limited
+from bot.gateway import Gateway
+from bot.limits import read_limited
 
 router = APIRouter()
 

@@ -48,6 +48,24 @@ def test_kill_9_in_a_burst_every_message_answered_once(mode: str, template: Path
     assert r.copies_answered == r.copies  # a resend of an answered message gets the answer again
 
 
+@pytest.fixture
+def pg_redis() -> Iterator[dict[str, str]]:
+    import os
+
+    base, redis_url = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    if not base or not redis_url:
+        pytest.skip("TEST_DATABASE_URL / TEST_REDIS_URL not set")
+    with faults.postgres_and_redis(base, redis_url) as env:
+        yield env
+
+
+def test_kill_9_on_postgres_and_redis_every_message_answered_once(template: Path, fake: FakeWeChat,
+                                                                  tmp_path: Path, pg_redis: dict[str, str]) -> None:
+    r = faults.crash_round(template, tmp_path, fake, mode="passive", users=30, kill_after=3, stores=pg_redis)
+    assert r.in_flight >= 1 and r.problems == []
+    assert r.exactly_once == r.users and r.next_turn_ok == r.users and r.copies_answered == r.copies
+
+
 # --- broken files at start-up ---------------------------------------------------------------------
 def _serve(data: Path, fake: FakeWeChat, **env: str) -> subprocess.CompletedProcess[str]:
     port = faults.free_port()
