@@ -16,8 +16,9 @@ WeChat waits 5 s for a passive reply and resends (same MsgId) up to 3 attempts i
   worker dies: every gateway sweeps `late:*` records whose claim has lapsed;
 - exactly one path delivers an answer that came late: a passive reply to a copy or the
   customer-service message, whichever takes `delivered:<key>` first;
-- a timestamp + nonce is accepted with one body only (`seen:*`): a signature copied from a
-  log cannot carry another body within the 5-minute window;
+- in plaintext mode a timestamp + nonce is accepted with one body only (`seen:*`): a signature
+  copied from a log cannot carry another body within the 5-minute window (in 安全模式 the
+  body is signed anyway);
 - replies over 2048 bytes are cut (handlers/more.py); the rest waits for 「更多」;
 - handler exceptions become a polite apology, never a 500 to WeChat.
 """
@@ -62,7 +63,7 @@ def dedup_key(msg: Incoming) -> str:
 class Outcome:
     reply: str | None
     late: bool  # the claimer had answered `success`: the answer went (or goes) out another way
-    shared: bool  # the claim was lost while running: another worker may deliver it too
+    shared: bool  # the claim was lost, or a copy left a late record: another path may deliver it
 
 
 class Gateway:
@@ -111,7 +112,8 @@ class Gateway:
             if body is None:
                 raise BodyTooLarge("body too large")
             fields, encrypted = self.codec.decode(params, body)
-            await self._io(self._check_replay, params, body)
+            if not encrypted:  # 安全模式's msg_signature covers the body: nothing to replay
+                await self._io(self._check_replay, params, body)
             msg = to_incoming(fields)
         except WebhookRejected as e:
             log.warning("webhook rejected (%s): %s", e.status, e)
@@ -129,8 +131,8 @@ class Gateway:
         return 200, xml
 
     def _check_replay(self, params: dict[str, str], body: bytes) -> None:
-        """A signed timestamp + nonce goes with one body: the same body again is a resend (its
-        MsgId makes it harmless), another body is a replayed signature."""
+        """In plaintext mode a signed timestamp + nonce goes with one body: the same body again
+        is a resend (its MsgId makes it harmless), another body is a replayed signature."""
         ts, nonce = params.get("timestamp", ""), params.get("nonce", "")
         seen = "seen:" + hashlib.sha256(f"{ts}\x00{nonce}".encode()).hexdigest()[:40]
         digest = hashlib.sha256(body).hexdigest()[:40]
@@ -144,7 +146,6 @@ class Gateway:
     async def respond(self, msg: Incoming) -> str | None:
         """The passive reply for `msg`, or None (→ `success`)."""
         key = dedup_key(msg)
-        store = self.services.store
         deadline = time.monotonic() + self.budget
         delay, copy = self.POLL_S, False
         while True:
@@ -156,19 +157,29 @@ class Gateway:
                     return None
                 out = task.result()
                 return await self._share(key, out.reply) if out.late or out.shared else out.reply
-            result = await self._io(journal.applied, store, key)
+            token = uuid.uuid4().hex
+            result, claimed = await self._io(self._result_or_claim, key, token)
             if result is not None:
                 copy = copy or self._count_copy(msg)
                 return await self._share(key, result.get("reply"))
-            token = uuid.uuid4().hex
-            if await self._io(store.add, f"claim:{key}", token, self.LEASE_S):
+            if claimed:
                 return await self._own(msg, key, token, deadline)
-            # Another worker holds the claim: its answer, or its claim lapsing if it died.
             copy = copy or self._count_copy(msg)
+            if key in self._running:  # claimed by this process meanwhile: wait for its task
+                continue
+            # Another worker holds the claim: its answer, or its claim lapsing if it died.
             if time.monotonic() >= deadline:
                 return await self._give_up(msg, key)
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.1)
+
+    def _result_or_claim(self, key: str, token: str) -> tuple[dict[str, Any] | None, bool]:
+        """(the recorded reply, None) if the message was applied; else whether we claimed it."""
+        store = self.services.store
+        result = journal.applied(store, key)
+        if result is not None:
+            return result, False
+        return None, store.add(f"claim:{key}", token, self.LEASE_S)
 
     @staticmethod
     def _count_copy(msg: Incoming) -> bool:
@@ -182,11 +193,7 @@ class Gateway:
         await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
         if task.done():
             out = task.result()
-            # A copy that gave up waiting may have left a late record: then the reply is shared
-            # with that path, so that the sweeper does not send it a second time.
-            if out.shared or await self._io(self.services.store.get, f"late:{key}") is not None:
-                return await self._share(key, out.reply)
-            return out.reply
+            return await self._share(key, out.reply) if out.shared else out.reply
         # Too slow: answer `success` now, send the answer later (see _run). WeChat will not
         # resend after `success`, so first leave a record to finish from if this process dies.
         self._late.add(key)
@@ -208,10 +215,15 @@ class Gateway:
         """A known answer for a copy: yes, unless a customer-service message carries it."""
         if not reply:
             return None
-        store = self.services.store
-        if await self._io(store.add, f"delivered:{key}", "passive", self.RESULT_TTL_S):
-            return reply
-        return reply if await self._io(store.get, f"delivered:{key}") == "passive" else None
+        return reply if await self._io(self._mark_passive, key) else None
+
+    def _mark_passive(self, key: str) -> bool:
+        """True unless a customer-service message took the answer (one write per message)."""
+        store, mark = self.services.store, f"delivered:{key}"
+        way = store.get(mark)
+        if way is None and store.add(mark, "passive", self.RESULT_TTL_S):
+            return True
+        return (way or store.get(mark)) == "passive"
 
     async def _run(self, msg: Incoming, key: str, token: str, recovering: bool = False) -> Outcome:
         """Holds the claim (renewed) from the handler to the last delivery step."""
@@ -219,7 +231,8 @@ class Gateway:
         # The claim is not released at the end: copies find the reply in the journal first, and
         # the lease, no longer renewed, lapses by itself.
         with store.leases.keep(f"claim:{key}", token, self.LEASE_S) as lease:
-            reply = await asyncio.get_running_loop().run_in_executor(self._handler_pool, self._handle, msg, key)
+            reply, contested = await asyncio.get_running_loop().run_in_executor(
+                self._handler_pool, self._handle, msg, key)
             late = recovering or key in self._late
             if late:
                 self._late.discard(key)
@@ -229,19 +242,28 @@ class Gateway:
                 if reply and await self._io(store.add, f"delivered:{key}", "cs", self.RESULT_TTL_S):
                     await self._io(self._send_later, msg.user, reply)
                 await self._io(store.delete, f"late:{key}")
-        return Outcome(reply, late, shared=lease.lost)
+        return Outcome(reply, late, shared=lease.lost or contested)
 
-    def _handle(self, msg: Incoming, key: str) -> str | None:
-        """Runs in a handler thread: dispatch (once per key, paged to one message), never raise."""
+    def _handle(self, msg: Incoming, key: str) -> tuple[str | None, bool]:
+        """Runs in a handler thread: dispatch (once per key, paged to one message), never raise.
+        → (reply, whether a copy that gave up waiting left a late record). That record is read
+        after the commit: a copy writing it later re-reads the journal and shares the reply
+        itself, so either way the sweeper finds the reply delivered and sends nothing."""
+        store = self.services.store
         try:
-            return dispatch(msg, self.services, once=key)
+            reply = dispatch(msg, self.services, once=key)
         except Exception:
             log.exception("handler failed for a %s message", msg.kind)
+            reply = APOLOGY
             try:  # nothing was committed; copies of the message get the same apology
-                self.services.store.set_json(f"done:{key}", {"reply": APOLOGY}, journal.DONE_TTL_S)
+                store.set_json(f"done:{key}", {"reply": APOLOGY}, journal.DONE_TTL_S)
             except Exception:
                 log.warning("could not record the apology", exc_info=True)
-            return APOLOGY
+        try:
+            contested = store.get(f"late:{key}") is not None
+        except Exception:
+            contested = True
+        return reply, contested
 
     def _send_later(self, user: str, text: str) -> None:
         try:

@@ -113,12 +113,15 @@ class SQLiteStore(StateStore):
     def add(self, key: str, value: str, ttl_s: float | None = None) -> bool:
         if self.get(key) is not None:  # a live key: refuse without taking the write lock
             return False
-        with self._tx() as c:
-            c.execute("DELETE FROM kv WHERE key=? AND expires IS NOT NULL AND expires<=?", (key, time.time()))
-            cur = c.execute("INSERT OR IGNORE INTO kv(key, value, expires) VALUES(?,?,?)",
-                            (key, value, self._exp(ttl_s)))
-            created = cur.rowcount == 1
-        return created
+        # One statement: insert, or take over a row whose lease has expired; a live row wins.
+        with self._write_lock, self._op() as c:
+            row = c.execute(
+                "INSERT INTO kv(key, value, expires) VALUES(?,?,?) ON CONFLICT(key) DO UPDATE "
+                "SET value=excluded.value, expires=excluded.expires "
+                "WHERE kv.expires IS NOT NULL AND kv.expires<=? RETURNING 1",
+                (key, value, self._exp(ttl_s), time.time())).fetchone()
+        self._maybe_purge()
+        return row is not None
 
     def incr(self, key: str, amount: int = 1, ttl_s: float | None = None) -> int:
         with self._tx() as c:

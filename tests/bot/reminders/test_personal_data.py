@@ -45,6 +45,9 @@ def bot(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
         with serve_in_thread(create_app(settings), lifespan="off") as url:
             yield url, settings
     finally:
+        from bot.reminders import activity
+
+        activity.flush()  # nothing left for the background writer (it would migrate a new engine)
         set_services(None)
         dispose_engines()
 
