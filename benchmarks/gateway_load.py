@@ -170,6 +170,9 @@ def run_once(handler: str, messages: int, concurrency: int, copies: int, state_u
         proc.wait(timeout=30)
     lat_ms = sorted(x * 1000 for x in latencies)
     answered = sum(1 for rs in replies.values() if any(r.startswith("<xml>") for r in rs))
+    # Every copy of a message should carry its answer: a copy answered `success` ends WeChat's
+    # attempts without it (when it is the attempt WeChat is still waiting on).
+    every_copy = sum(1 for rs in replies.values() if all(r.startswith("<xml>") for r in rs))
     errors = sum(1 for rs in replies.values() for r in rs if r.startswith("HTTP"))
     return {
         "handler": handler,
@@ -189,6 +192,7 @@ def run_once(handler: str, messages: int, concurrency: int, copies: int, state_u
         "handler_share_of_p50": round(1000 * handler_s / max(runs, 1) / max(statistics.median(lat_ms), 1e-9), 2),
         "handler_runs_equal_messages": runs == messages,
         "messages_with_passive_answer": answered,
+        "messages_answered_on_every_copy": every_copy,
         "http_errors": errors,
         "wall_s": round(wall, 2),
     }

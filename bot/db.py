@@ -30,9 +30,12 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    select,
 )
 
+from bot.files import private_file
 from bot.settings import Settings
+from bot.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +131,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -136,6 +139,8 @@ def make_engine(url: str) -> Engine:
             # Let SQLAlchemy's `begin` below own transactions, in WAL for concurrent readers.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            # Deleted rows (「删除我的信息」, retention) are overwritten, not left in free pages.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
@@ -153,6 +158,45 @@ def make_engine(url: str) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def scrub(engine: Engine) -> bool:
+    """After deleting personal data from SQLite: move the WAL into the database file (where
+    secure_delete zeroed the rows) and empty the WAL. False when a reader in another process
+    kept part of the log; the next checkpoint finishes it. PostgreSQL: nothing (autovacuum)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()
+    try:
+        busy = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        raw.close()
+    return not busy
+
+
+def where(url: str) -> str:
+    """The database for messages: a SQLite path, or the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return u.database or url if u.get_backend_name() == "sqlite" else u.render_as_string(hide_password=True)
+
+
+def check_database(settings: Settings, thorough: bool = False) -> str:
+    """Open (and on SQLite migrate) the database and read from it; StoreError names it."""
+    try:
+        engine = get_engine(settings)
+        with engine.connect() as c:
+            if thorough and engine.dialect.name == "sqlite":
+                result = c.exec_driver_sql("PRAGMA quick_check").scalar()
+                if result != "ok":
+                    raise StoreError(f"database {where(settings.db_url)}: integrity check failed: {result}")
+            c.execute(select(users.c.openid).limit(1)).all()
+    except StoreError:
+        raise
+    except Exception as e:
+        raise StoreError(f"database {where(settings.db_url)}: {type(e).__name__}: {getattr(e, 'orig', e)}") from e
+    return "ok"
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import copy
 import logging
 import unicodedata
+from typing import Any, cast
 
-from bot import metrics
+from bot import journal, metrics
 from bot.reminders import activity
-from handlers import registry
+from handlers import more, registry
 from handlers.base import Context, Handler, Incoming, NotMine
 from handlers.dialog import Dialog
 from handlers.interpret import interpret
@@ -38,20 +39,33 @@ def normalise(text: str) -> str:
     return t or unicodedata.normalize("NFKC", text or "").strip()
 
 
-def dispatch(msg: Incoming, services) -> str | None:  # type: ignore[no-untyped-def]
-    """Run the handler for `msg` and persist the user's dialog state. Synchronous."""
+def dispatch(msg: Incoming, services, once: str | None = None) -> str | None:  # type: ignore[no-untyped-def]
+    """Run the handler for `msg` and persist the user's dialog state. Synchronous.
+
+    Persistence (bot/journal.py): the handler's store writes and the new dialog state are
+    committed together, in one atomic step. With `once` (the gateway's message key) the reply
+    is also paged as it is sent and recorded in that step; a message whose key was applied
+    before gets its recorded reply and runs nothing — a resend after a crash is not applied twice.
+    """
     store = services.store
     with store.user_lock(msg.user):
+        if once is not None and (done := journal.applied(store, once)) is not None:
+            return done.get("reply")
+        tx = journal.Transaction(store)
         state = store.get_dialog(msg.user)
         before = copy.deepcopy(state)
-        ctx = Context(user=msg.user, state=state, services=services)
+        ctx = Context(user=msg.user, state=state, services=cast(Any, journal.Scoped(services, tx)))
         activity.record(msg, services)  # 48-hour window for reminders (bot/reminders)
         offer = state.get("offer")
         reply = _run(msg, ctx)
         if offer is not None and ctx.state.get("offer") == offer:
             ctx.state.pop("offer", None)  # an offer is answered by the next message or not at all
         if ctx.state != before:  # most messages leave the state alone: save a write
-            store.set_dialog(msg.user, ctx.state)
+            tx.set_dialog(msg.user, ctx.state)
+        if once is not None:
+            reply = more.paginate(tx, msg.user, reply)
+            tx.record(once, reply)
+        tx.commit()
     return reply
 
 

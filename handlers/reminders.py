@@ -367,9 +367,8 @@ def _forget_now(ctx: Context) -> str:
     """Everything the bot keeps about the user."""
     activity.forget(ctx.user)  # first: no queued activity note may re-create the user's row
     counts = repo(ctx).forget_user(ctx.user)
-    store = ctx.services.store
-    store.set_dialog(ctx.user, {})
-    store.delete(f"pending:{ctx.user}")
+    # erase, not delete: no copy may stay behind in the store's files (bot/store/base.py)
+    ctx.services.store.erase(f"dialog:{ctx.user}", f"pending:{ctx.user}")
     ctx.reset()
     log.info("user data deleted on request (%d rows)", sum(counts.values()))
     return ("已删除我保存的关于您的全部信息：提醒订阅、待发送提醒、发送记录、对话进度和未读完的回答。"

@@ -30,3 +30,10 @@ def qa_service(kb_settings):  # type: ignore[no-untyped-def]
     from knowledge.qa.service import QAService
 
     return QAService.from_settings(kb_settings)
+
+
+@pytest.fixture
+def production_secrets() -> dict[str, str]:
+    """Secrets shaped like a real account's (APP_ENV=production refuses placeholders and weak ones)."""
+    return {"wechat_token": "Tk7Qm2Vx9Lp4Rs8Nw3Yb", "wechat_aes_key": "Z" * 43,
+            "wechat_app_id": "wx1234567890abcdef", "wechat_app_secret": "0123456789abcdef0123456789abcdef"}
