@@ -38,7 +38,7 @@ MONTH_ONLY_RE = re.compile(r"(?<!\d)(?P<m>\d{1,2})\s*月\s*(?P<w>底|上旬|中�
 # Dates that bound a count instead of marking a step: 「2021年1月1日以来」 (continuing education
 # since), 「年限计算至2024年12月31日」 (the cut-off of years). Not events.
 NOT_EVENT_AFTER = re.compile(r"^\s*(?:以来|起算|以后|之后取得|后取得)")
-NOT_EVENT_SENTENCE = re.compile(r"年限[^。；;]{0,12}(?:计算|截止|截至)|计算(?:至|到|截止)")
+NOT_EVENT_SENTENCE = re.compile(r"年限[^。；;]{0,12}(?:计算|截止|截至)|计算(?:至|到|截止)|印发了|下发了|发布了")
 # Words that say a date did not change (a 补充通知 repeating an unchanged deadline).
 UNCHANGED = re.compile(r"不变|仍为|仍按|照常")
 YEAR_PLAN_RE = re.compile(r"(20\d{2})\s*年?度")
@@ -212,6 +212,9 @@ def _date(y: str | None, m: str, d: str, year: int | None) -> dt.date | None:
 
 
 def _short(sentence: str, limit: int = 30) -> str:
+    cells = [c for c in re.split(r"\s*[｜|\t]\s*", sentence.strip()) if c and not c.isdigit()]
+    if len(cells) > 1:  # a timetable row: its step is the first cell that is not a number
+        sentence = cells[0]
     s = re.sub(r"<[^>]+>|（[^）]*）|\([^)]*\)", "", sentence)
     s = re.sub(r"\s+", "", s).strip("。；;，,")
     return s[:limit] + ("…" if len(s) > limit else "")
@@ -277,7 +280,7 @@ def extract_text(notice_id: str, front: dict[str, Any], body: str,
                 n = _cn_int(m["n"])
                 add("publicity" if "公示" in sentence else "other", _guess(sentence, False)[1], sentence,
                     heads.text(), [], working_days=n,
-                    undated_note=f"不少于{n}个工作日，通知未给出起始日期")
+                    undated_note=("不少于" if "不少于" in m.group(0) else "") + f"{n}个工作日，通知未给出起始日期")
             for m in MONTH_ONLY_RE.finditer(sentence):
                 kind, audience = _guess(sentence, False)
                 add(kind, audience, sentence, heads.text(), [],
