@@ -609,57 +609,69 @@ def personas(plan: dict[str, Any]) -> list[dict[str, Any]]:
             base[p.get("fact", "assessments")] = [p["accepted"][-1]] * int(p["count"])
     out = []
     for route in plan.get("routes", []):
-        facts = dict(base)
-        shortable: str | None = None
-        for rid in route.get("rules", []):
-            if not isinstance(rid, str) or rid not in rules:
-                continue
-            r = rules[rid]
-            p = {k: _resolve(plan, v) for k, v in r["params"].items()}
-            c = r["check"]
-            if c == "education":
-                facts.setdefault("education", p["levels"][-1] if p["levels"] else "bachelor")
-                facts["education_related"] = True
-            elif c == "title_years":
-                years = p["years"]
-                edu = facts.get("education") or "bachelor"
-                need = years.get(edu, max(years.values())) if isinstance(years, dict) else years
-                facts["current_title"] = p["title"]
-                facts["title_since"] = _minus_years(as_of, float(need))
-                shortable = "title_since"
-            elif c == "work_years":
-                years = p["years"]
-                edu = facts.get("education") or next(iter(years))
-                facts.setdefault("education", edu)
-                need = float(years.get(edu, max(years.values())))
-                facts["related_work_years"] = _int(need)
-                facts["graduation_date"] = _minus_years(as_of, need)
-                shortable = shortable or "related_work_years"
-            elif c == "exceptional_tenure":
-                facts["current_title"] = p["title"]
-                facts["title_since"] = _minus_years(as_of, float(p["without_education"]))
-                facts.setdefault("education", "associate")
-            elif c == "count_at_least":
-                facts[p["fact"]] = p["min"]
-            elif c == "skill_years":
-                facts["skill_level"] = p["levels"][-1]
-                facts["skill_since"] = _minus_years(as_of, float(p["years"]))
-                facts.setdefault("current_title", "none")
-            elif c == "employer":
-                facts["employer_type"] = p["allowed"][0]
-        facts = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in facts.items()}
-        out.append({"name": f"符合「{route['title']}」所列条件的申报人", "route": route["id"], "expect": "meets",
-                    "facts": facts})
-        if shortable:
-            short = dict(facts)
-            if shortable == "title_since":
-                short["title_since"] = _plus_years(dt.date.fromisoformat(facts["title_since"]), 1).isoformat()
-            else:
-                short["related_work_years"] = max(0, float(facts["related_work_years"]) - 1)
-                short["graduation_date"] = _plus_years(dt.date.fromisoformat(facts["graduation_date"]), 1).isoformat()
-            out.append({"name": f"「{route['title']}」年限差一年的申报人", "route": route["id"], "expect": "fails",
-                        "facts": short})
+        route_rules = [rules[r] for r in route.get("rules", []) if isinstance(r, str) and r in rules]
+        # One applicant per education level the route's years table names (a threshold edited
+        # for 本科 shows on the 本科 applicant), else one.
+        tables = [_resolve(plan, r["params"]["years"]) for r in route_rules
+                  if r["check"] in ("title_years", "work_years") and isinstance(_resolve(plan, r["params"]["years"]), dict)]
+        levels = [e for e in EDU_ORDER if tables and e in tables[0]] or [None]
+        for k, edu in enumerate(levels):
+            facts, shortable = _persona_facts(plan, base, route_rules, edu, as_of)
+            label = f"（{_EDU_CN[edu]}）" if edu else ""
+            out.append({"name": f"符合「{route['title']}」所列条件的申报人{label}", "route": route["id"],
+                        "expect": "meets", "facts": facts})
+            if shortable and k == 0:
+                short = dict(facts)
+                if shortable == "title_since":
+                    short["title_since"] = _plus_years(dt.date.fromisoformat(facts["title_since"]), 1).isoformat()
+                else:
+                    short["related_work_years"] = max(0, float(facts["related_work_years"]) - 1)
+                    short["graduation_date"] = _plus_years(dt.date.fromisoformat(facts["graduation_date"]), 1).isoformat()
+                out.append({"name": f"「{route['title']}」年限差一年的申报人{label}", "route": route["id"],
+                            "expect": "fails", "facts": short})
     return out
+
+
+def _persona_facts(plan: dict[str, Any], base: dict[str, Any], route_rules: list[dict[str, Any]], edu: str | None,
+                   as_of: dt.date) -> tuple[dict[str, Any], str | None]:
+    facts = dict(base)
+    if edu:
+        facts["education"] = edu
+    shortable: str | None = None
+    for r in route_rules:
+        p = {k: _resolve(plan, v) for k, v in r["params"].items()}
+        c = r["check"]
+        if c == "education":
+            facts.setdefault("education", p["levels"][0] if p["levels"] else "bachelor")
+            facts["education_related"] = True
+        elif c == "title_years":
+            years = p["years"]
+            e = facts.get("education") or "bachelor"
+            need = years.get(e, max(years.values())) if isinstance(years, dict) else years
+            facts["current_title"] = p["title"]
+            facts["title_since"] = _minus_years(as_of, float(need))
+            shortable = "title_since"
+        elif c == "work_years":
+            years = p["years"]
+            e = facts.get("education") or next(iter(years))
+            facts.setdefault("education", e)
+            need = float(years.get(e, max(years.values())))
+            facts["related_work_years"] = _int(need)
+            facts["graduation_date"] = _minus_years(as_of, need)
+            shortable = shortable or "related_work_years"
+        elif c == "exceptional_tenure":
+            facts["current_title"] = p["title"]
+            facts["title_since"] = _minus_years(as_of, float(p["without_education"]))
+            facts.setdefault("education", "associate")
+        elif c == "count_at_least":
+            facts[p["fact"]] = p["min"]
+        elif c == "skill_years":
+            facts["skill_level"] = p["levels"][-1]
+            facts["skill_since"] = _minus_years(as_of, float(p["years"]))
+            facts.setdefault("current_title", "none")
+        elif c == "employer":
+            facts["employer_type"] = p["allowed"][0]
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in facts.items()}, shortable
 
 
 def _minus_years(d: dt.date, years: float) -> dt.date:
