@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "bot.commands.tools",
     "bot.commands.eligibility",
     "bot.commands.reminders",
+    "bot.commands.hr",
 ]
 
 

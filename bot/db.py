@@ -121,6 +121,58 @@ deliveries = Table(
 )
 
 
+# --- the HR console: who did what, every published version, sessions ----------------------------
+# One row per action (upload, front matter change, draft, edit, publish, rollback, login …).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=False),  # the officer's name given at login, or the CLI user
+    Column("action", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # notice | plan | session
+    Column("object_id", String(128), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_audit_object", "kind", "object_id"),
+)
+
+# Every version of a notice or plan file that went live; rollback restores the one before.
+# content '' = the file did not exist (rolling back a first publication removes it).
+content_versions = Table(
+    "content_versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # notice | plan
+    Column("object_id", String(128), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # publish | rollback
+    Column("at", DateTime, nullable=False),
+    Index("ix_versions_object", "kind", "object_id", "id"),
+)
+
+# HR console sessions: random ids (only their SHA-256 is stored), absolute and idle expiry,
+# revoked on logout; `token_fp` ties a session to the ADMIN_TOKEN it was opened with.
+admin_sessions = Table(
+    "admin_sessions", metadata,
+    Column("sid_hash", String(64), primary_key=True),
+    Column("actor", String(64), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("token_fp", String(64), nullable=False),
+    Column("created", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("expires", DateTime, nullable=False),
+)
+
+# Failed console logins per client address, for throttling (old rows are pruned on write).
+admin_login_failures = Table(
+    "admin_login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_login_failures_client", "client", "at"),
+)
+
+
 def utcnow() -> dt.datetime:
     """Naive UTC now, the form every column stores."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -22,6 +22,8 @@ class Services:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self._lock = threading.Lock()
+        self._plans: dict[str, Any] | None = None
+        self._plans_seen: tuple[Any, ...] = ()
 
     @cached_property
     def embeddings(self) -> Any:
@@ -56,11 +58,18 @@ class Services:
 
         return open_store(self.settings)
 
-    @cached_property
+    @property
     def plans(self) -> dict[str, Any]:
+        """Plans by id, reloaded when the plan files change: a plan published through another
+        worker (or the CLI) is used here at once, not after a restart."""
         from knowledge.eligibility.plans import load_plans
 
-        return load_plans(self.settings.plans_dir)
+        folder = self.settings.plans_dir
+        seen = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(folder.glob("*.yaml")))
+        if self._plans is None or seen != self._plans_seen:
+            self._plans = load_plans(folder)
+            self._plans_seen = seen
+        return self._plans
 
     @cached_property
     def wechat(self) -> Any:

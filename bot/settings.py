@@ -90,6 +90,15 @@ class Settings(BaseSettings):
 
     # --- admin -------------------------------------------------------------------------
     admin_token: str = Field("", description="token for /admin and HR endpoints; empty = admin disabled")
+    admin_session_hours: float = Field(8.0, description="an HR console session ends this long after login")
+    admin_idle_minutes: float = Field(30.0, description="an HR console session ends after this long without a request")
+    admin_login_max_failures: int = Field(5, description="failed console logins per address before it is locked out")
+    admin_login_window_minutes: float = Field(15.0, description="the window those failures are counted in (and the lock-out)")
+    upload_max_paragraphs: int = Field(
+        5000, description="uploaded notices with more paragraphs (or table rows) are refused before parsing")
+    upload_max_chars: int = Field(300000, description="uploaded notices with more text than this are refused")
+    upload_max_pages: int = Field(200, description="uploaded PDFs with more pages are refused")
+    upload_timeout_s: float = Field(30.0, description="reading one upload is stopped after this many seconds")
 
     @field_validator("wechat_aes_key")
     @classmethod

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import yaml
 
+from knowledge.catalog import past_label, past_notices
 from knowledge.chunking import SEP, SIGNATURE, Chunk
 from knowledge.lang.text import CJK, EQUIVALENT_OF, SYNONYMS, clean, compact
 
@@ -75,6 +76,7 @@ class Plan:
     year: int | None
     plans: list[str]
     contacts: list[dict[str, Any]]
+    past_label: str = ""  # set for a notice a newer one of its series supersedes (knowledge/catalog.py)
 
     @classmethod
     def from_meta(cls, nid: str, meta: dict[str, Any]) -> Plan:
@@ -150,6 +152,8 @@ def detect_plans(question: str, plans: list[Plan]) -> PlanMatch:
         if hit:
             candidates = hit
             facets["year"] = ym.group(1)
+    else:  # a past year's notice answers only when the question names that year
+        candidates = [c for c in candidates if not by_id[c].past_label] or candidates
     if not facets:
         return PlanMatch(notices=[])
     return PlanMatch(notices=candidates, words=words, facets=facets)
@@ -196,6 +200,17 @@ class Retriever:
         self._corpus = "\n".join(self._compact)
         self._labels = [compact(c.section.rsplit(SEP, 1)[-1]) for c in index.chunks]
         self._pos = {c.id: i for i, c in enumerate(index.chunks)}
+        # Supersession (knowledge/catalog.py): questions naming no year search current notices
+        # only, and a passage of a past notice is cited as past.
+        past = past_notices(index.notices)
+        for p in self.plans:
+            if p.notice in past:
+                p.past_label = past_label(index.notices[p.notice], index.notices.get(past[p.notice]))
+                p.label += "（往年）"
+                for c in index.chunks:
+                    if c.notice == p.notice and c.section != SIGNATURE:
+                        c.section = p.past_label + c.section
+        self.current: list[str] | None = [p.notice for p in self.plans if not p.past_label] if past else None
 
     def passage_coverage(self, words: list[str], chunk: Chunk) -> float:
         return self.coverage(words, self._pos[chunk.id])
@@ -349,6 +364,7 @@ class Retriever:
         """Hybrid: fused candidates ranked by rank fusion plus how much of the question each one
         covers (words, clause name, asked-for figure). `dense` / `bm25`: that ranking alone (baselines)."""
         plan_words = plan_words or []
+        notices = notices or self.current
         chunks = self.index.chunks
         allowed = np.isin(self._notice_of, notices) if notices else np.ones(len(chunks), dtype=bool)
         if not allowed.any():
