@@ -14,6 +14,7 @@ from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from bot.store.base import StateStore
+    from knowledge.catalog import Catalog
     from knowledge.lang.intents import IntentModel
     from knowledge.qa.service import QAService
 
@@ -24,6 +25,8 @@ class Services:
         self._lock = threading.Lock()
         self._plans: dict[str, Any] | None = None
         self._plans_seen: tuple[Any, ...] = ()
+        self._catalog: Catalog | None = None
+        self._catalog_seen: tuple[Any, ...] = ()
 
     @cached_property
     def embeddings(self) -> Any:
@@ -70,6 +73,20 @@ class Services:
             self._plans = load_plans(folder)
             self._plans_seen = seen
         return self._plans
+
+    @property
+    def catalog(self) -> Catalog:
+        """Which notices are current, past or amending and which have a published plan —
+        rebuilt when the notice or plan files change."""
+        from knowledge.catalog import Catalog
+
+        plans = self.plans
+        folder = self.settings.notices_dir
+        seen = (self._plans_seen, tuple((f.name, f.stat().st_mtime_ns) for f in sorted(folder.glob("*.md"))))
+        if self._catalog is None or seen != self._catalog_seen:
+            self._catalog = Catalog.load(folder, plans=plans, drafts_dir=self.settings.data_dir / "drafts")
+            self._catalog_seen = seen
+        return self._catalog
 
     @cached_property
     def wechat(self) -> Any:

@@ -19,7 +19,7 @@ import re
 import time
 from typing import Any
 
-from handlers import offers
+from handlers import offers, plan_choice
 from handlers.base import Context, Incoming
 from handlers.dialog import Dialog, DialogState
 from knowledge.eligibility.extract import DESCRIBED, answer_bool
@@ -35,6 +35,7 @@ from knowledge.eligibility.facts import (
 )
 from knowledge.eligibility.plans import Plan
 from knowledge.eligibility.rules import cn_date, evaluate, evaluate_at, facts_used, render_text, served, ym
+from knowledge.eligibility.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,12 @@ class EligibilityDialog(Dialog):
             log.exception("eligibility: plans could not be loaded")
             return "资格自测暂时不可用（评审计划资料有误），请稍后再试，或直接提问。"
         it = ctx.it
+        missing = plan_choice.unavailable(ctx, "资格自测")
+        if missing:
+            return missing
         remembered = ctx.state.get("last_plan")
+        if remembered in plans:
+            remembered = ctx.services.catalog.newest_plan(remembered)  # last year's choice → this year's
         ctx.state.pop("last_verdict", None)  # a new test replaces the old verdict (「详情」)
         ctx.enter(FLOW)
         st = State()
@@ -336,7 +342,8 @@ DIALOG = EligibilityDialog()
 # --- the plan list ---------------------------------------------------------------------------------
 
 def _plan_menu(ctx: Context, plans: dict[str, Plan], remembered: str | None = None) -> str:
-    ids = sorted(plans, key=lambda p: (plans[p].level != "工程师", p))
+    offered = plan_choice.plans_of(ctx)
+    ids = plan_choice.ordered({p: plans[p] for p in offered if p in plans} or plans)
     ctx.state["choices"] = ids
     ctx.state["pending"] = PLAN
     lines = ["请选择评审计划（回复序号，或说地区／专业，如「临平」「水利」）："]
@@ -486,7 +493,7 @@ def _outcome(plan: Plan, facts: dict[str, Any]) -> tuple[Any, ...]:
         r = evaluate(plan, facts)
     except FactError:
         return ()
-    return (tuple(r["eligible_routes"]), tuple(r["stated_conditions_met_routes"]))
+    return r.outcome()
 
 
 def _echo(facts: dict[str, Any], head: str, approx: set[str] | None = None, arrow: bool = False) -> str:
@@ -590,7 +597,7 @@ def _next(ctx: Context, plan: Plan) -> str:
             st.skipped.append(fact)
             st.save(ctx)
             return _next(ctx, plan)
-        why = [i["message"] for r in result["routes"].values() for i in r["unknown"] if fact in i.get("needs", [])]
+        why = [i.message for r in result.routes.values() for i in r.unknown if fact in i.needs]
         lead = f"还需补充：{why[0]}。\n" if why else ""
     lead = _clash(st, result) + lead
     if fact is None:
@@ -602,30 +609,28 @@ def _next(ctx: Context, plan: Plan) -> str:
     return lead + _question(ctx, plan)
 
 
-def _clash(st: State, result: dict[str, Any]) -> str:
+def _clash(st: State, result: Verdict) -> str:
     """Answers that contradict each other, said once, plainly, with how to fix it."""
-    for r in result["routes"].values():
-        for item in r["failed"] + r["passed"]:
-            text = item.get("inconsistent")
+    for r in result.routes.values():
+        for item in r.failed + r.passed:
+            text = item.inconsistent
             if text and text not in st.clashes_said:
                 st.clashes_said.append(text)
                 return f"⚠️ 前后不一致：{text}。如果说错了，可以说「修改工作年限」或「修改毕业时间」。\n"
     return ""
 
 
-def next_fact(result: dict[str, Any], skipped: set[str], plan: Plan | None = None) -> str | None:
+def next_fact(result: Verdict, skipped: set[str], plan: Plan | None = None) -> str | None:
     """The next question: conditions every route shares first (they can end the test), then
     the rest in ASK_ORDER. Once a route qualifies, only its assumptions are still worth asking."""
-    routes = result["routes"]
-    if result["eligible_routes"]:
-        pool = {n for rid in result["eligible_routes"] for item in routes[rid]["passed"]
-                if item.get("assumed") for n in item.get("needs", [])}
+    routes = result.routes
+    if result.eligible_routes:
+        pool = {n for rid in result.eligible_routes for item in routes[rid].passed if item.assumed for n in item.needs}
     else:
-        pool = set(result["missing"])
+        pool = set(result.missing)
     pool -= skipped
     general = set(plan.general_rules) if plan else set()
-    shared = {n for r in routes.values() for item in r["unknown"] + r["passed"]
-              if item["rule"] in general for n in item.get("needs", [])}
+    shared = {n for r in routes.values() for item in r.unknown + r.passed if item.rule in general for n in item.needs}
     ordered = sorted(pool, key=lambda f: (f not in shared, ASK_ORDER.index(f)))
     return ordered[0] if ordered else None
 
@@ -781,16 +786,16 @@ def _next_steps(ctx: Context, plan: Plan) -> str:
             f"回复「详情」看逐条依据，「{example}」或直接说哪项说错了来改答案，「资格自测」重新测。")
 
 
-def _result(ctx: Context, plan: Plan, result: dict[str, Any]) -> str:
+def _result(ctx: Context, plan: Plan, result: Verdict) -> str:
     st = State.load(ctx)
     st.done, st.done_at, st.pending = True, int(time.time()), None
     st.save(ctx)
     # The verdict outlives the dialog (until the next 资格自测), so 「详情」 works later too.
-    ctx.state.update(eligible_routes=result["eligible_routes"], eligibility_plan=plan.id,
+    ctx.state.update(eligible_routes=result.eligible_routes, eligibility_plan=plan.id,
                      last_verdict={"plan": plan.id, "facts": dict(st.facts), "until_now": st.until_now})
     ctx.state.pop("profile", None)
     lines = [render_text(result, plan, detail=False, materials=False)]
-    routes = result["eligible_routes"] or result["stated_conditions_met_routes"]
+    routes = result.eligible_routes or result.stated_conditions_met_routes
     estimate = _this_year(ctx, plan, st.facts)
     if estimate:
         lines.append(estimate)
@@ -823,7 +828,7 @@ def _this_year(ctx: Context, plan: Plan, facts: dict[str, Any]) -> str:
         later = evaluate_at(plan, facts, end)
     except FactError:
         return ""
-    titles = [later["routes"][r]["title"] for r in later["eligible_routes"]]
+    titles = [later.routes[r].title for r in later.eligible_routes]
     head = (f"⏳ 上面按{plan.year or plan.as_of.year}年度通知、年限算到 {cn_date(plan.as_of)}。"
             f"现在是{today.year}年，新年度通知还没有收录；")
     if titles:

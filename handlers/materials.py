@@ -48,6 +48,9 @@ class MaterialsDialog(Dialog):
         plans = plan_choice.plans_of(ctx)
         if not plans:
             return "暂时没有可查的申报计划材料，请稍后再试，或直接提问，如「临平制造业工程师要邮寄哪些材料」。"
+        missing = plan_choice.unavailable(ctx, "材料清单")
+        if missing:
+            return missing
         want_all = _wants_all(ctx)
         named = plan_choice.pick(ctx, [], plans) if not want_all else None
         if named is not None:

@@ -21,11 +21,51 @@ log = logging.getLogger(__name__)
 
 
 def plans_of(ctx: Context) -> dict[str, Any]:
+    """The plans to offer in a list: those of current notices (last year's plan of a series
+    that has a newer notice is left out; knowledge/catalog.py decides)."""
     try:
-        return dict(ctx.services.plans)
+        plans = dict(ctx.services.plans)
     except Exception:  # a broken plan file must not take the chat down
         log.exception("toolkit: plans could not be loaded")
         return {}
+    try:
+        keep = ctx.services.catalog.current_plans(list(plans))
+    except Exception:
+        log.exception("toolkit: the notice catalog could not be read")
+        return plans
+    return {pid: plans[pid] for pid in keep} or plans
+
+
+def notices_named(ctx: Context, text: str) -> list[str]:
+    """Notice ids a message names, by the same detection Q&A uses, over the notices' front
+    matter (no index needed)."""
+    try:
+        from knowledge.qa.retrieval import Plan as NoticeWords
+        from knowledge.qa.retrieval import detect_plans
+
+        metas = ctx.services.catalog.metas
+        return detect_plans(text, [NoticeWords.from_meta(nid, meta) for nid, meta in metas.items()]).notices
+    except Exception:
+        log.exception("toolkit: notices could not be matched")
+        return []
+
+
+def unavailable(ctx: Context, what: str = "资格自测") -> str | None:
+    """«宁波轻工的资格自测»: a notice the message names that has no published plan yet — said
+    plainly, with what works already (its questions)."""
+    it = ctx.it
+    if it is None or it.plans:
+        return None
+    try:
+        catalog = ctx.services.catalog
+    except Exception:
+        return None
+    for nid in notices_named(ctx, it.text):
+        entry = catalog.entries.get(nid)
+        if entry is not None and not entry.published_plans and not entry.amends:
+            return (f"《{entry.title}》的{what}尚未上线（人事部门还在整理这份通知的申报条件和日期），"
+                    "可以先问我这份通知里的条件、时间和材料。")
+    return None
 
 
 def ordered(plans: Mapping[str, Any]) -> list[str]:

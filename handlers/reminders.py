@@ -38,6 +38,13 @@ def repo(ctx: Context) -> ReminderRepo:
 
 
 def _plans(ctx: Context) -> dict[str, PlanInfo]:
+    """The plans of current notices, in the one list order (knowledge/catalog.py)."""
+    raw = plan_choice.plans_of(ctx)
+    return {pid: plan_info(raw[pid]) for pid in plan_choice.ordered(raw)}
+
+
+def _every_plan(ctx: Context) -> dict[str, PlanInfo]:
+    """Every plan, past ones too (a subscription or a choice made before a newer notice came)."""
     raw = ctx.services.plans
     return {pid: plan_info(raw[pid]) for pid in plan_choice.ordered(raw)}
 
@@ -94,6 +101,9 @@ class RemindersDialog(Dialog):
         plans = _plans(ctx)
         if not plans:
             return "暂时没有可订阅的评审计划。"
+        missing = plan_choice.unavailable(ctx, "日期提醒")
+        if missing:
+            return missing
         it = ctx.it
         named = [p for p in (it.plans if it else []) if p in plans]
         if len(plans) == 1 or named:
@@ -269,7 +279,7 @@ def _days_left(e: Any, today: dt.date) -> str:
 def series(msg: Incoming, ctx: Context) -> str:
     """「新年度通知发布后提醒我」: for the plan in the reminder dialog, the one named, or the one
     under discussion."""
-    plans = _plans(ctx)
+    plans = _every_plan(ctx)
     it = ctx.it
     named = [p for p in (it.plans if it else []) if p in plans]
     pid = (ctx.state.get("plan") if ctx.flow == FLOW else None) or (named[0] if named else None) \
@@ -281,7 +291,7 @@ def series(msg: Incoming, ctx: Context) -> str:
 
 
 def subscribe_series(ctx: Context, plan_id: str, role: str) -> str:
-    plans = _plans(ctx)
+    plans = _every_plan(ctx)
     plan = plans.get(plan_id)
     if plan is None:
         return "这个计划已不在资料中，请发送「提醒」重新选择。"
@@ -298,7 +308,7 @@ def mine(msg: Incoming, ctx: Context) -> str:
     subs = r.list_subscriptions(ctx.user)
     if not subs:
         return "您还没有订阅提醒。发送「提醒」订阅申报、审核、缴费等日期。"
-    plans = _plans(ctx)
+    plans = _every_plan(ctx)
     today = _today(ctx, r)
     lines = ["您订阅的提醒："]
     for s in subs:

@@ -58,7 +58,7 @@ def run_eligibility(args: argparse.Namespace) -> int:
     if args.text:
         print(render_text(result, plan))
     else:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -46,7 +46,7 @@ async def eligibility(request: Request) -> dict[str, Any]:
         except ValueError as exc:
             raise _bad("as_of 应为 YYYY-MM-DD 日期（仅用于通知未规定截止日期的计划）") from exc
     try:
-        return evaluate(plan, body.get("facts") or {}, as_of=as_of)
+        return evaluate(plan, body.get("facts") or {}, as_of=as_of).to_dict()
     except FactError as exc:
         raise _bad(f"条件有误：{exc}") from exc
     except (OverflowError, RecursionError) as exc:  # numbers past what a date or a count can be

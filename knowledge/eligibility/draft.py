@@ -698,13 +698,13 @@ def run_personas(plan: Any, cases: list[dict[str, Any]]) -> list[dict[str, Any]]
         except Exception as exc:  # a persona the officer edited into nonsense is reported, not raised
             out.append({**case, "ok": False, "result": f"无法计算：{exc}"})
             continue
-        r = res["routes"].get(case.get("route", ""))
+        r = res.routes.get(case.get("route", ""))
         if r is None:
             out.append({**case, "ok": False, "result": "计划中没有这个申报方式"})
             continue
-        meets = r["eligible"] is True or (r["stated_conditions_met"] and not r["conditions_complete"])
+        meets = r.eligible is True or (r.stated_conditions_met and not r.conditions_complete)
         ok = meets if case.get("expect") == "meets" else not meets
-        why = "；".join(f["message"] for f in r["failed"]) or "；".join(u["message"] for u in r["unknown"])
+        why = "；".join(f.message for f in r.failed) or "；".join(u.message for u in r.unknown)
         out.append({**case, "ok": ok, "result": ("符合所列条件" if meets else "不符合") + (f"：{why}" if why else "")})
     return out
 

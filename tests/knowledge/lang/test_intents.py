@@ -74,7 +74,7 @@ def test_a_command_word_may_carry_text(model: IntentModel) -> None:
 
 @pytest.mark.parametrize(("text", "intent"), [
     ("能不能帮我看看我够不够资格评中级", "eligibility"),
-    ("申报截止前记得通知我一声", "reminders"),
+    ("到时候记得提醒我去交材料", "reminders"),
     ("把我订阅的提醒都取消掉吧", "cancel_reminders"),
     ("不想继续测了，先这样", "quit"),
     ("谢谢你的帮助", "thanks"),
