@@ -85,10 +85,10 @@ def _run(msg: Incoming, ctx: Context) -> str | None:
     if dialog is None and ctx.flow:
         ctx.leave()  # a dialog from an older version: forget it rather than misroute
     live = dialog if dialog is not None and not dialog.done(ctx) else None
-    ctx.it = interpret(msg, ctx, live.expects(ctx) if live else None)
     cmd = _command(msg, ctx)
-    if cmd is not None:
+    if cmd is not None:  # words registered in code mean themselves: nothing to interpret
         return _run_command(cmd, msg, ctx, live)
+    ctx.it = interpret(msg, ctx, live.expects(ctx) if live else None)
     if dialog is not None and dialog.done(ctx):
         reply = dialog.after(msg, ctx)
         if reply is not None:

@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # CLI commands build several Services).
 _MEMO: dict[tuple[str, Any], np.ndarray] = {}
 _MEMO_LOCK = threading.Lock()
+SEEN_SIZE = 4096  # wordings whose intent is kept
 
 
 def command_form(text: str) -> str:
@@ -114,6 +116,7 @@ class IntentModel:
         self._label_ids = np.array([list(self.specs).index(lab) for lab in self.labels])
         self.vectors = self._vectors(texts, path, cache_dir, model_name)
         self._lock = threading.Lock()
+        self._seen: OrderedDict[str, IntentMatch] = OrderedDict()
 
     def _vectors(self, texts: list[str], path: Path, cache_dir: Path | None, model_name: str) -> np.ndarray:
         digest = hashlib.sha256(("\n".join(texts) + "\0" + model_name).encode("utf-8")).hexdigest()[:16]
@@ -155,8 +158,11 @@ class IntentModel:
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
 
     def similarities(self, text: str) -> dict[str, float]:
-        """Per intent, the mean similarity of its nearest examples to `text`."""
-        vec = self._embed([command_form(text)])[0]
+        """Per intent, the mean similarity of its nearest examples to `text` — embedded in the
+        form Q&A embeds a question in, so Q&A finds the vector already made."""
+        from knowledge.lang.text import clean
+
+        vec = self._embed([clean(text).strip()])[0]
         return self.intent_scores(self.vectors @ vec)
 
     def intent_scores(self, sims: np.ndarray, skip: int | None = None) -> dict[str, float]:
@@ -183,8 +189,22 @@ class IntentModel:
 
     def classify(self, text: str, max_chars: int = 120) -> IntentMatch:
         """Exact command word, else the nearest examples. A long message (a pasted 述职, a long
-        story) is a question unless it starts with a command word: no example is that long."""
+        story) is a question unless it starts with a command word: no example is that long.
+        Results are kept per wording: in a season most people send the same few messages."""
         form = command_form(text)
+        with self._lock:
+            hit = self._seen.get(form)
+            if hit is not None:
+                self._seen.move_to_end(form)
+                return hit
+        result = self._classify(text, form, max_chars)
+        with self._lock:
+            self._seen[form] = result
+            if len(self._seen) > SEEN_SIZE:
+                self._seen.popitem(last=False)
+        return result
+
+    def _classify(self, text: str, form: str, max_chars: int) -> IntentMatch:
         exact = self.commands.get(form)
         if exact is not None:
             return IntentMatch(exact, self.specs[exact].kind, 1.0, 1.0, exact=True)
