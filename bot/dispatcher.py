@@ -180,6 +180,15 @@ def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
         reply = dialog.correct(msg, ctx)
         if reply is not None:
             return reply
+    if it.said("yes", "no"):  # an offer made by the last reply (a one-shot beside the dialog) comes first
+        from handlers import offers
+
+        accepted = offers.accepted_tool(ctx)
+        if accepted in registry.TOOLS:
+            return _tool(accepted, msg, ctx, dialog)
+        reply = offers.answer(msg, ctx)
+        if reply is not None:
+            return _and_continue(reply, dialog, ctx)
     if dialog.accepts(msg, ctx):
         return _call(dialog.handle, msg, ctx)
     if it.is_tool:

@@ -502,9 +502,14 @@ def _echo(facts: dict[str, Any], head: str, approx: set[str] | None = None, arro
         if name not in FACTS:
             continue
         with contextlib.suppress(FactError):
-            shown = describe(name, parse_fact(name, value))
+            parsed = parse_fact(name, value)
+            shown = describe(name, parsed)
             sep = " → " if arrow else " "
-            parts.append(f"{FACTS[name].label}{sep}{'约' if approx and name in approx else ''}{shown}")
+            if approx and name in approx and isinstance(parsed, dt.date):
+                shown = f"{parsed.year}年（只说了年份，按当年12月算；记得月份可说「修改{FACTS[name].label}」）"
+            elif approx and name in approx:
+                shown = "约" + shown
+            parts.append(f"{FACTS[name].label}{sep}{shown}")
     return head + "；".join(parts) + "。" if parts else ""
 
 

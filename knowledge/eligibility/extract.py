@@ -184,12 +184,17 @@ def _part(part: str, ex: Extracted, pending: str | None, today: dt.date, whole: 
         ex.facts["skill_honours"] = [] if _negated(part, cue) else [part]
     # Dates, by the words around them.
     for d in numbers.dates(norm, today):
-        if d.precision == "year" and pending not in DATE_FACTS:
-            continue
         fact = next((f for f in DATE_FACTS if _has(part, c["date_cues"][f])), None)
-        if fact is None and pending in DATE_FACTS:
+        if fact is None and pending in DATE_FACTS and d.precision != "year":
             fact = pending
-        if fact is not None and fact not in ex.facts:
+        if fact is None or fact in ex.facts:
+            continue
+        if d.precision == "year":
+            # «16年毕业»: only the year — counted from its December, which never overstates the
+            # years served; said so in the echo, and 「修改」 takes the month.
+            ex.facts[fact] = dt.date(d.date.year, 12, 1)
+            ex.approx.add(fact)
+        else:
             ex.facts[fact] = d.date
     # Figures: credits, years of work, counts.
     q = numbers.first_quantity(norm)
