@@ -16,6 +16,7 @@ MODULES = [
     "benchmarks.gateway_multiworker",
     "benchmarks.reminders",
     "benchmarks.photo_check",
+    "benchmarks.hr_publish",
 ]
 
 

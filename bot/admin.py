@@ -1,5 +1,5 @@
-"""What the HR console does, apart from HTTP: ingest an uploaded notice, propose its
-timeline events, publish confirmed events into a plan file, and summarise reminders.
+"""What the HR console does, apart from HTTP and the publishing workflow (bot/publishing.py):
+propose a notice's timeline events, publish confirmed events into a plan file, and summarise reminders.
 The routes in `bot/routes/admin.py` only parse forms and render pages."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from knowledge.ingest import Notice, load_notice, save_notice
 from knowledge.timeline import TimelineEvent
 
 if TYPE_CHECKING:
@@ -27,46 +26,13 @@ UPLOAD_SUFFIXES = (".docx", ".pdf", ".md", ".markdown", ".txt")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
+# Front matter fields the review form edits (bot/publishing.py applies them).
+FRONT_FIELDS = ("id", "title", "region", "series", "level", "year", "issuer", "amends", "region_aliases",
+                "series_aliases")
+
+
 class AdminError(ValueError):
     """A problem HR can fix; the message is Chinese and shown as is."""
-
-
-def ingest_upload(services: Services, filename: str, data: bytes,
-                  notice_id: str | None = None, year: int | None = None) -> Notice:
-    """Save an uploaded notice beside the others and rebuild the index; on any failure the
-    notices directory is left as it was, so one bad file never breaks the knowledge base."""
-    from knowledge import index
-
-    settings = services.settings
-    name = Path((filename or "").replace("\\", "/")).name or "upload"
-    if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
-        raise AdminError(f"不支持的文件类型：{name}。请上传 DOCX、PDF 或 Markdown 文件。")
-    if not data:
-        raise AdminError(f"文件 {name} 是空的。")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise AdminError(f"文件 {name} 超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB，请压缩或拆分后再上传。")
-    if notice_id and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", notice_id):
-        raise AdminError("通知编号只能包含字母、数字、点、下划线和连字符。")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        notice = load_notice(path, overrides={"id": notice_id or None, "year": year})
-    # One ingest at a time across workers: two concurrent builds would each miss the other's file.
-    with services.store.lock("admin:ingest", timeout_s=600):
-        target = Path(settings.notices_dir) / f"{notice.id}.md"
-        previous = target.read_bytes() if target.exists() else None
-        saved = save_notice(notice, settings.notices_dir)
-        try:
-            index.ensure(settings)
-        except BaseException:
-            if previous is None:
-                saved.unlink(missing_ok=True)
-            else:
-                saved.write_bytes(previous)
-            raise
-    notice.path = saved
-    log.info("notice %s ingested from upload %s", notice.id, name)
-    return notice
 
 
 def list_notices(services: Services) -> list[dict[str, Any]]:

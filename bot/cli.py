@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
 # Each module exposes `register(subparsers)`; its sub-commands set `func(args) -> int`.
@@ -18,6 +17,7 @@ COMMAND_MODULES = [
     "bot.commands.tools",
     "bot.commands.eligibility",
     "bot.commands.reminders",
+    "bot.commands.hr",
 ]
 
 
@@ -30,11 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot import logs
     from bot.settings import get_settings
 
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("jieba", "chromadb", "httpx", "urllib3", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(get_settings().log_level)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")
     args = build_parser().parse_args(argv)

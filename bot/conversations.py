@@ -143,24 +143,29 @@ def evaluate_conversations(items: list[dict[str, Any]], settings: Settings) -> C
             "state_url": f"sqlite:///{Path(tmp) / 'state.db'}", "database_url": f"sqlite:///{Path(tmp) / 'bot.db'}",
             "redis_url": "", "scheduler_in_serve": False, "reply_budget_s": 60.0})
         app = create_app(settings)
-        results = []
-        with serve_in_thread(app) as base:
-            run = secrets.token_hex(3)
-            for n, conv in enumerate(items, 1):
-                cid = str(conv.get("id", n))
-                user = WebhookUser(base, settings, f"eval-{run}-{cid}")
-                res = ConversationResult(id=cid, about=str(conv.get("about", "")))
-                try:
-                    for turn in conv.get("turns") or []:
-                        t0 = time.perf_counter()
-                        reply = user.say(str(turn["say"]))
-                        ms = (time.perf_counter() - t0) * 1000
-                        problems = check(reply, turn)
-                        res.turns.append(TurnResult(say=str(turn["say"]), reply=reply, passed=not problems,
-                                                    problems=problems, ms=round(ms, 1)))
-                finally:
-                    user.close()
-                results.append(res)
+        with serve_in_thread(app, timeout_s=600) as base:
+            return run_conversations(items, base, settings)
+
+
+def run_conversations(items: list[dict[str, Any]], base_url: str, settings: Settings) -> ConversationReport:
+    """Every conversation against a running app at `base_url`, each as a fresh WeChat user."""
+    results = []
+    run = secrets.token_hex(3)
+    for n, conv in enumerate(items, 1):
+        cid = str(conv.get("id", n))
+        user = WebhookUser(base_url, settings, f"eval-{run}-{cid}")
+        res = ConversationResult(id=cid, about=str(conv.get("about", "")))
+        try:
+            for turn in conv.get("turns") or []:
+                t0 = time.perf_counter()
+                reply = user.say(str(turn["say"]))
+                ms = (time.perf_counter() - t0) * 1000
+                problems = check(reply, turn)
+                res.turns.append(TurnResult(say=str(turn["say"]), reply=reply, passed=not problems,
+                                            problems=problems, ms=round(ms, 1)))
+        finally:
+            user.close()
+        results.append(res)
     return ConversationReport(results)
 
 

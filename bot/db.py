@@ -30,9 +30,12 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    select,
 )
 
+from bot.files import private_file
 from bot.settings import Settings
+from bot.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,58 @@ deliveries = Table(
 )
 
 
+# --- the HR console: who did what, every published version, sessions ----------------------------
+# One row per action (upload, front matter change, draft, edit, publish, rollback, login …).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=False),  # the officer's name given at login, or the CLI user
+    Column("action", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # notice | plan | session
+    Column("object_id", String(128), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_audit_object", "kind", "object_id"),
+)
+
+# Every version of a notice or plan file that went live; rollback restores the one before.
+# content '' = the file did not exist (rolling back a first publication removes it).
+content_versions = Table(
+    "content_versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # notice | plan
+    Column("object_id", String(128), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # publish | rollback
+    Column("at", DateTime, nullable=False),
+    Index("ix_versions_object", "kind", "object_id", "id"),
+)
+
+# HR console sessions: random ids (only their SHA-256 is stored), absolute and idle expiry,
+# revoked on logout; `token_fp` ties a session to the ADMIN_TOKEN it was opened with.
+admin_sessions = Table(
+    "admin_sessions", metadata,
+    Column("sid_hash", String(64), primary_key=True),
+    Column("actor", String(64), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("token_fp", String(64), nullable=False),
+    Column("created", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("expires", DateTime, nullable=False),
+)
+
+# Failed console logins per client address, for throttling (old rows are pruned on write).
+admin_login_failures = Table(
+    "admin_login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_login_failures_client", "client", "at"),
+)
+
+
 def utcnow() -> dt.datetime:
     """Naive UTC now, the form every column stores."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -128,7 +183,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -136,6 +191,8 @@ def make_engine(url: str) -> Engine:
             # Let SQLAlchemy's `begin` below own transactions, in WAL for concurrent readers.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            # Deleted rows (「删除我的信息」, retention) are overwritten, not left in free pages.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
@@ -153,6 +210,45 @@ def make_engine(url: str) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def scrub(engine: Engine) -> bool:
+    """After deleting personal data from SQLite: move the WAL into the database file (where
+    secure_delete zeroed the rows) and empty the WAL. False when a reader in another process
+    kept part of the log; the next checkpoint finishes it. PostgreSQL: nothing (autovacuum)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()
+    try:
+        busy = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        raw.close()
+    return not busy
+
+
+def where(url: str) -> str:
+    """The database for messages: a SQLite path, or the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return u.database or url if u.get_backend_name() == "sqlite" else u.render_as_string(hide_password=True)
+
+
+def check_database(settings: Settings, thorough: bool = False) -> str:
+    """Open (and on SQLite migrate) the database and read from it; StoreError names it."""
+    try:
+        engine = get_engine(settings)
+        with engine.connect() as c:
+            if thorough and engine.dialect.name == "sqlite":
+                result = c.exec_driver_sql("PRAGMA quick_check").scalar()
+                if result != "ok":
+                    raise StoreError(f"database {where(settings.db_url)}: integrity check failed: {result}")
+            c.execute(select(users.c.openid).limit(1)).all()
+    except StoreError:
+        raise
+    except Exception as e:
+        raise StoreError(f"database {where(settings.db_url)}: {type(e).__name__}: {getattr(e, 'orig', e)}") from e
+    return "ok"
 
 
 def upgrade(url: str, revision: str = "head") -> None:

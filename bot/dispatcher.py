@@ -1,70 +1,268 @@
-"""Route one message to one handler, under the user's lock, with the user's state."""
+"""Route one message, under the user's lock, with the user's state.
+
+Every text message is interpreted once (handlers/interpret.py): intent, plans named, facts
+stated, the question without chatter. Then one policy decides who answers — the same in WeChat,
+the simulator, `bot chat` and every worker:
+
+In a dialog (handlers/dialog.py) the navigation words act on it (quit, restart, back, skip,
+correct); a message that answers the pending question goes to the dialog; a tool request runs
+(a one-shot beside the dialog, or a new dialog that ends this one, said in one line); a question
+goes to Q&A and the pending question is asked again; small talk gets a short reply and the
+question again; anything else goes to the dialog, which asks again with an example.
+
+Without a dialog: a tool request starts the tool; facts about oneself start the self-test with
+them; a correction after a verdict changes that fact and re-evaluates; yes/no answer a standing
+offer; control words with nothing to act on get a short reply; small talk gets one; the rest is
+a question for Q&A (with the notice under discussion).
+"""
 
 from __future__ import annotations
 
 import copy
 import logging
-import re
 import unicodedata
-from dataclasses import dataclass
+from typing import Any, cast
 
-from bot import metrics
+from bot import journal, metrics
 from bot.reminders import activity
-from handlers import registry
+from handlers import more, registry
 from handlers.base import Context, Handler, Incoming, NotMine
-from handlers.events import unknown_click
+from handlers.dialog import Dialog
+from handlers.interpret import interpret
 
 log = logging.getLogger(__name__)
 
-_TRIM = re.compile(r"^[\s\u3000。.!！?？~～、，,]+|[\s\u3000。.!！~～、，,]+$")
-
 
 def normalise(text: str) -> str:
-    """The form command words are matched in: NFKC, trimmed, lower-case."""
-    return _TRIM.sub("", unicodedata.normalize("NFKC", text or "")).lower()
+    """The form code-registered command words are matched in: NFKC, trimmed, lower-case."""
+    t = unicodedata.normalize("NFKC", text or "").strip().strip("。.!！~～、，,").lower()
+    return t or unicodedata.normalize("NFKC", text or "").strip()
 
 
-@dataclass(frozen=True)
-class Route:
-    handler: Handler
-    starts: str | None = None  # the dialog the handler starts: the one in progress ends first
-    one_shot: bool = False  # runs beside the dialog in progress, which carries on afterwards
+def dispatch(msg: Incoming, services, once: str | None = None) -> str | None:  # type: ignore[no-untyped-def]
+    """Run the handler for `msg` and persist the user's dialog state. Synchronous.
+
+    Persistence (bot/journal.py): the handler's store writes and the new dialog state are
+    committed together, in one atomic step. With `once` (the gateway's message key) the reply
+    is also paged as it is sent and recorded in that step; a message whose key was applied
+    before gets its recorded reply and runs nothing — a resend after a crash is not applied twice.
+    """
+    store = services.store
+    with store.user_lock(msg.user):
+        if once is not None and (done := journal.applied(store, once)) is not None:
+            return done.get("reply")
+        tx = journal.Transaction(store)
+        state = store.get_dialog(msg.user)
+        before = copy.deepcopy(state)
+        ctx = Context(user=msg.user, state=state, services=cast(Any, journal.Scoped(services, tx)))
+        activity.record(msg, services)  # 48-hour window for reminders (bot/reminders)
+        offer = state.get("offer")
+        reply = _run(msg, ctx)
+        if offer is not None and ctx.state.get("offer") == offer:
+            ctx.state.pop("offer", None)  # an offer is answered by the next message or not at all
+        if ctx.state != before:  # most messages leave the state alone: save a write
+            tx.set_dialog(msg.user, ctx.state)
+        if once is not None:
+            reply = more.paginate(tx, msg.user, reply)
+            tx.record(once, reply)
+        tx.commit()
+    return reply
 
 
-def _active(ctx: Context) -> str | None:
-    return ctx.flow if ctx.flow in registry.FLOWS else None
+def _call(handler: Handler, msg: Incoming, ctx: Context) -> str | None:
+    metrics.handler_runs.labels(metrics.handler_name(handler)).inc()
+    return handler(msg, ctx)
 
 
-def route(msg: Incoming, ctx: Context) -> Route:
-    """Which handler, and how it relates to the dialog in progress (rule: handlers/registry.py)."""
-    active = _active(ctx)
+def active_dialog(ctx: Context) -> Dialog | None:
+    return registry.DIALOGS.get(ctx.flow or "")
+
+
+def _run(msg: Incoming, ctx: Context) -> str | None:
     if msg.kind == "event":
-        if msg.event.lower() == "click":
-            handler = registry.MENU_KEYS.get(msg.event_key) or registry.EVENTS.get("click", unknown_click)
-            starts = next((c.flow for c in registry.COMMANDS if c.flow and c.handler is handler), None)
-            return Route(handler, starts, one_shot=starts is None)
-        return Route(registry.EVENTS.get(msg.event.lower(), _ignore_event))
+        return _event(msg, ctx)
+    dialog = active_dialog(ctx)
+    if dialog is None and ctx.flow:
+        ctx.leave()  # a dialog from an older version: forget it rather than misroute
+    live = dialog if dialog is not None and not dialog.done(ctx) else None
+    cmd = _command(msg, ctx)
+    if cmd is not None:  # words registered in code mean themselves: nothing to interpret
+        return _run_command(cmd, msg, ctx, live)
+    ctx.it = interpret(msg, ctx, live.expects(ctx) if live else None)
+    if dialog is not None and dialog.done(ctx):
+        reply = dialog.after(msg, ctx)
+        if reply is not None:
+            return reply
+        ctx.leave()
+    if live is not None:
+        try:
+            return _in_dialog(live, msg, ctx)
+        except NotMine:  # the dialog let go of this message: route it as if none were active
+            ctx.leave()
+    return _idle(msg, ctx)
+
+
+# --- events and code-registered commands -----------------------------------------------------------
+
+def _event(msg: Incoming, ctx: Context) -> str | None:
+    if msg.event.lower() != "click":
+        handler = registry.EVENTS.get(msg.event.lower())
+        return _call(handler, msg, ctx) if handler else None
+    intent = registry.MENU_KEYS.get(msg.event_key)
+    if intent is not None:
+        return _tool(intent, msg, ctx, active_dialog(ctx) if not _is_done(ctx) else None)
+    return _call(registry.MENU_HANDLERS.get(msg.event_key, registry.EVENTS["click"]), msg, ctx)
+
+
+def _is_done(ctx: Context) -> bool:
+    d = active_dialog(ctx)
+    return d is None or d.done(ctx)
+
+
+def _command(msg: Incoming, ctx: Context) -> registry.Command | None:
+    if msg.kind not in ("text", "voice") or not registry.COMMANDS:
+        return None
+    word = normalise(msg.text)
+    return next((c for c in registry.COMMANDS if word in c.words), None) or next(
+        (c for c in registry.COMMANDS if any(word.startswith(normalise(p)) for p in c.prefixes)), None)
+
+
+def _run_command(cmd: registry.Command, msg: Incoming, ctx: Context, live: Dialog | None) -> str | None:
+    notice = ""
+    if cmd.flow and live is not None:
+        notice = f"已结束{live.title}。\n" if live.name != cmd.flow else ""
+        ctx.leave()
+    reply = _call(cmd.handler, msg, ctx)
+    if reply and notice:
+        reply = notice + reply
+    if reply and not cmd.flow and live is not None and ctx.flow == live.name:
+        reply = _and_continue(reply, live, ctx)
+    return reply
+
+
+# --- inside a dialog ---------------------------------------------------------------------------
+
+def _and_continue(reply: str, dialog: Dialog, ctx: Context) -> str:
+    """A side reply, then the question the dialog waits on."""
+    if ctx.flow != dialog.name or dialog.done(ctx):
+        return reply
+    question = dialog.pending(ctx)
+    if question:
+        return f"{reply}\n\n—— 继续{dialog.title}（发送「退出」结束）——\n{question}"
+    return f"{reply}\n\n（{dialog.title}还在进行：继续回复即可，发送「退出」结束。）"
+
+
+def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
+    it = ctx.it
+    assert it is not None
+    if msg.kind not in ("text", "voice"):
+        reply = dialog.non_text(msg, ctx)
+        if reply is not None:
+            return reply
+        other = registry.OTHER.get(msg.kind)
+        side = _call(other, msg, ctx) if other else _polite(msg, ctx)
+        return _and_continue(side or "", dialog, ctx)
     if msg.kind == "voice" and not msg.text:
-        return Route(_voice_without_text, one_shot=True)
-    if msg.kind in ("text", "voice"):
-        # A lone "？" trims to nothing; match it as typed (after NFKC) instead.
-        word = normalise(msg.text) or unicodedata.normalize("NFKC", msg.text or "").strip()
-        usable = [c for c in registry.COMMANDS if not (c.idle_only and active)]
-        cmd = next((c for c in usable if word in c.words), None) or next(
-            (c for c in usable if any(word.startswith(normalise(p)) for p in c.prefixes)), None)
-        if cmd is not None:
-            return Route(cmd.handler, cmd.flow, one_shot=cmd.flow is None)
-    if active:
-        if msg.kind in registry.OTHER:  # a photo mid-dialog is checked; the dialog waits
-            return Route(registry.OTHER[msg.kind], one_shot=True)
-        return Route(registry.FLOWS[active])
-    if msg.kind in ("text", "voice"):
-        return Route(registry.DEFAULT)
-    return Route(registry.OTHER.get(msg.kind, _polite))
+        return _and_continue(_voice_without_text(msg, ctx), dialog, ctx)
+    stated = bool(it.facts) and not it.match.exact
+    if it.said("quit") and not stated:
+        return dialog.quit(msg, ctx)
+    if it.said("restart") and not stated:
+        return dialog.restart(msg, ctx)
+    if it.said("back") and not stated:
+        reply = dialog.back(msg, ctx)
+        return reply if reply is not None else _and_continue("这一步没有上一步可回。", dialog, ctx)
+    if it.said("skip") and not stated:
+        reply = dialog.skip(msg, ctx)
+        if reply is not None:
+            return reply
+    if it.said("correct"):
+        reply = dialog.correct(msg, ctx)
+        if reply is not None:
+            return reply
+    if it.said("yes", "no"):  # an offer made by the last reply (a one-shot beside the dialog) comes first
+        from handlers import offers
+
+        accepted = offers.accepted_tool(ctx)
+        if accepted in registry.TOOLS:
+            return _tool(accepted, msg, ctx, dialog)
+        reply = offers.answer(msg, ctx)
+        if reply is not None:
+            return _and_continue(reply, dialog, ctx)
+    if dialog.accepts(msg, ctx):
+        return _call(dialog.handle, msg, ctx)
+    if it.is_tool:
+        return _tool(it.intent, msg, ctx, dialog)
+    if it.kind == "social" and not it.asks:
+        return _and_continue(_call(registry.SOCIAL[it.intent], msg, ctx) or "", dialog, ctx)
+    if it.asks:  # a question mid-dialog: answered, then the pending question again
+        return _and_continue(_call(registry.DEFAULT, msg, ctx) or "", dialog, ctx)
+    return _call(dialog.handle, msg, ctx)  # no answer and no question: the dialog asks again
 
 
-def _ignore_event(msg: Incoming, ctx: Context) -> str | None:
-    return None
+def _tool(intent: str, msg: Incoming, ctx: Context, live: Dialog | None) -> str | None:
+    tool = registry.TOOLS[intent]
+    if tool.dialog is not None:
+        if live is not None and live.name == tool.dialog.name:
+            if ctx.it is not None and ctx.it.match.exact:
+                return live.restart(msg, ctx)  # the command word again: start over
+            # «测测看» while the test is on: carry on (「重新开始」 is the word for a fresh start).
+            return f"{live.title}正在进行，接着回答就好（重新来请说「重新开始」）。\n{live.pending(ctx) or ''}".rstrip()
+        notice = ""
+        if live is not None:
+            notice = f"已结束{live.title}。\n"
+            ctx.leave()
+        elif ctx.flow:
+            ctx.leave()  # a finished dialog lingering for follow-ups
+        reply = _call(tool.dialog.start, msg, ctx)
+        return notice + reply if reply else reply
+    assert tool.handler is not None
+    reply = _call(tool.handler, msg, ctx)
+    if live is not None and reply:
+        return _and_continue(reply, live, ctx)
+    return reply
+
+
+# --- without a dialog ----------------------------------------------------------------------------
+
+def _idle(msg: Incoming, ctx: Context) -> str | None:
+    it = ctx.it
+    assert it is not None
+    if msg.kind == "voice" and not msg.text:
+        return _voice_without_text(msg, ctx)
+    if msg.kind not in ("text", "voice"):
+        handler = registry.OTHER.get(msg.kind, _polite)
+        return _call(handler, msg, ctx)
+    if it.is_tool:
+        return _tool(it.intent, msg, ctx, None)
+    if it.said("restart"):  # 「重新测一下」: the self-test again, from the start
+        return _call(registry.DIALOGS["eligibility"].restart, msg, ctx)
+    if it.said("correct") or (it.said("inform") and ctx.state.get("last_verdict")):
+        reply = registry.DIALOGS["eligibility"].correct(msg, ctx)
+        if reply is not None:
+            return reply
+    if it.said("yes", "no"):
+        from handlers import offers
+
+        accepted = offers.accepted_tool(ctx)
+        if accepted in registry.TOOLS:
+            return _tool(accepted, msg, ctx, None)
+        reply = offers.answer(msg, ctx)
+        if reply is not None:
+            return reply
+    if it.said("quit", "back", "skip", "correct") and not it.asks:
+        from handlers import help as help_
+
+        return _call(help_.nothing_active, msg, ctx)
+    if it.said("yes", "no", "done") and not it.asks:
+        from handlers import help as help_
+
+        return _call(help_.ack, msg, ctx)
+    if it.facts and not it.asks and registry.DIALOGS["eligibility"].wants_facts(ctx):
+        return _tool("eligibility", msg, ctx, None)  # facts about oneself: the self-test with them
+    if it.kind == "social" and not it.asks:
+        return _call(registry.SOCIAL[it.intent], msg, ctx)
+    return _call(registry.DEFAULT, msg, ctx)
 
 
 def _voice_without_text(msg: Incoming, ctx: Context) -> str:
@@ -75,48 +273,3 @@ def _polite(msg: Incoming, ctx: Context) -> str:
     what = {"image": "图片", "video": "视频", "shortvideo": "视频", "location": "位置",
             "link": "链接", "file": "文件"}.get(msg.raw_type.lower(), "这类消息")
     return f"收到了，不过我暂时只能处理文字消息，看不了{what}。请直接输入您的问题，或发送「帮助」查看我能做什么。"
-
-
-def dispatch(msg: Incoming, services) -> str | None:  # type: ignore[no-untyped-def]
-    """Run the handler for `msg` and persist the user's dialog state. Synchronous."""
-    store = services.store
-    with store.user_lock(msg.user):
-        state = store.get_dialog(msg.user)
-        before = copy.deepcopy(state)
-        ctx = Context(user=msg.user, state=state, services=services)
-        activity.record(msg, services)  # 48-hour window for reminders (bot/reminders)
-        reply = _run(msg, ctx)
-        if ctx.state != before:  # most messages leave the state alone: save a write
-            store.set_dialog(msg.user, ctx.state)
-    return reply
-
-
-def _run(msg: Incoming, ctx: Context) -> str | None:
-    active = _active(ctx)
-    unfinished = active if active and not ctx.state.get("done") else None
-    r = route(msg, ctx)
-    notice = ""
-    if r.starts is not None and active:
-        if unfinished and unfinished != r.starts:
-            notice = f"已结束{registry.FLOW_NAMES.get(unfinished, '上一个对话')}。\n"
-        ctx.leave()  # the new dialog starts clean; the user's plan choice is kept
-    try:
-        reply = _call(r.handler, msg, ctx)
-    except NotMine:  # the dialog let go of this message: route it as if none were active
-        ctx.leave()
-        r = route(msg, ctx)
-        reply = _call(r.handler, msg, ctx)
-    if reply and notice:
-        reply = notice + reply
-    if reply and r.one_shot and unfinished and ctx.flow == unfinished and not ctx.state.get("done"):
-        name = registry.FLOW_NAMES.get(unfinished, "对话")
-        ask = registry.PENDING_QUESTIONS.get(unfinished)
-        question = ask(ctx) if ask else None
-        reply += (f"\n\n—— 继续{name}（发送「退出」结束）——\n{question}" if question
-                  else f"\n\n（{name}还在进行：继续回复即可，发送「退出」结束。）")
-    return reply
-
-
-def _call(handler: Handler, msg: Incoming, ctx: Context) -> str | None:
-    metrics.handler_runs.labels(metrics.handler_name(handler)).inc()
-    return handler(msg, ctx)

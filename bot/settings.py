@@ -16,6 +16,10 @@ KNOWLEDGE_DIR = ROOT / "knowledge"
 # Placeholders shipped as embedded defaults; refused outside development.
 PLACEHOLDER_TOKEN = "zhicheng-dev-token"
 PLACEHOLDER_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+PLACEHOLDER_APP_ID = "wx0000000000000000"
+PLACEHOLDER_APP_SECRET = "dev-secret"
+MIN_WECHAT_TOKEN = 16  # the console accepts 3–32 letters and digits; a short one can be guessed
+MIN_ADMIN_TOKEN = 24
 
 
 class Settings(BaseSettings):
@@ -23,7 +27,7 @@ class Settings(BaseSettings):
 
     # --- service -----------------------------------------------------------------------
     app_env: Literal["development", "production"] = Field(
-        "development", description="`production` refuses placeholder secrets and hides /simulator")
+        "development", description="`production` refuses placeholder or weak secrets and hides /simulator and /docs")
     host: str = Field("127.0.0.1", description="address `serve` binds")
     port: int = Field(8000, description="port `serve` binds")
     log_level: str = Field("INFO", description="logging level")
@@ -51,9 +55,12 @@ class Settings(BaseSettings):
 
     # --- WeChat ------------------------------------------------------------------------
     wechat_token: str = Field(PLACEHOLDER_TOKEN, description="Token set in the Official Account console")
-    wechat_app_id: str = Field("wx0000000000000000", description="AppID")
-    wechat_app_secret: str = Field("dev-secret", description="AppSecret")
+    wechat_app_id: str = Field(PLACEHOLDER_APP_ID, description="AppID")
+    wechat_app_secret: str = Field(PLACEHOLDER_APP_SECRET, description="AppSecret")
     wechat_aes_key: str = Field(PLACEHOLDER_AES_KEY, description="EncodingAESKey (43 chars) for 安全/兼容 modes")
+    wechat_require_aes: bool | None = Field(
+        None, description="refuse plaintext (明文) webhook requests, whose body the signature does not cover; "
+        "empty = on in production, off in development")
     wechat_api_base: str = Field("https://api.weixin.qq.com", description="WeChat API base URL")
     reply_budget_s: float = Field(4.0, description="answer within this, else reply `success` and send later")
     max_body_bytes: int = Field(65536, description="larger webhook bodies are refused with 400")
@@ -75,33 +82,47 @@ class Settings(BaseSettings):
     scheduler_in_serve: bool = Field(True, description="run the reminder scheduler inside `serve`")
     scheduler_interval_s: float = Field(60.0, description="how often the scheduler looks for due reminders")
 
+    # --- personal data -----------------------------------------------------------------
+    retention_unfollowed_days: int = Field(
+        30, ge=1, description="users who unfollowed and wrote nothing for this many days are deleted with their rows")
+    retention_deliveries_days: int = Field(
+        180, ge=1, description="delivery log rows and finished reminders older than this are deleted")
+
     # --- admin -------------------------------------------------------------------------
     admin_token: str = Field("", description="token for /admin and HR endpoints; empty = admin disabled")
+    admin_session_hours: float = Field(8.0, description="an HR console session ends this long after login")
+    admin_idle_minutes: float = Field(30.0, description="an HR console session ends after this long without a request")
+    admin_login_max_failures: int = Field(5, description="failed console logins per address before it is locked out")
+    admin_login_window_minutes: float = Field(15.0, description="the window those failures are counted in (and the lock-out)")
+    upload_max_paragraphs: int = Field(
+        5000, description="uploaded notices with more paragraphs (or table rows) are refused before parsing")
+    upload_max_chars: int = Field(300000, description="uploaded notices with more text than this are refused")
+    upload_max_pages: int = Field(200, description="uploaded PDFs with more pages are refused")
+    upload_timeout_s: float = Field(30.0, description="reading one upload is stopped after this many seconds")
 
     @field_validator("wechat_aes_key")
     @classmethod
     def _aes_key_shape(cls, v: str) -> str:
         # Checked at start-up: a mistyped key would otherwise surface as a 500 on the first message.
-        if v and not re.fullmatch(r"[A-Za-z0-9]{43}", v):
+        if not re.fullmatch(r"[A-Za-z0-9]{43}", v):
             raise ValueError("WECHAT_AES_KEY must be the 43-character EncodingAESKey (letters and digits)")
         return v
 
     @model_validator(mode="after")
-    def _refuse_placeholders(self) -> Settings:
+    def _refuse_weak_production_secrets(self) -> Settings:
         if self.app_env == "production":
-            bad = []
-            # An empty token would make every signature check pass for anyone (see deploy/.env.example).
-            if self.wechat_token in (PLACEHOLDER_TOKEN, ""):
-                bad.append("WECHAT_TOKEN")
-            if self.wechat_aes_key == PLACEHOLDER_AES_KEY:
-                bad.append("WECHAT_AES_KEY")
+            bad = production_problems(self)
             if bad:
-                raise ValueError(f"production refuses placeholder secrets: set {', '.join(bad)}")
+                raise ValueError("production refuses placeholder or weak secrets: " + "; ".join(bad))
         return self
 
     @property
     def is_dev(self) -> bool:
         return self.app_env == "development"
+
+    @property
+    def aes_required(self) -> bool:
+        return (not self.is_dev) if self.wechat_require_aes is None else self.wechat_require_aes
 
     @property
     def state_dsn(self) -> str:
@@ -114,6 +135,25 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+
+def production_problems(s: Settings) -> list[str]:
+    """What a production deployment must not run with, one message per setting."""
+    bad = []
+    # An empty token would make every signature check pass for anyone (see deploy/.env.example).
+    if s.wechat_token in (PLACEHOLDER_TOKEN, ""):
+        bad.append("WECHAT_TOKEN is the placeholder or empty")
+    elif not re.fullmatch(rf"[A-Za-z0-9]{{{MIN_WECHAT_TOKEN},32}}", s.wechat_token):
+        bad.append(f"WECHAT_TOKEN must be {MIN_WECHAT_TOKEN}–32 letters or digits")
+    if s.wechat_aes_key == PLACEHOLDER_AES_KEY:  # empty or malformed: refused in every environment
+        bad.append("WECHAT_AES_KEY is the placeholder")
+    if s.wechat_app_secret in (PLACEHOLDER_APP_SECRET, "") or not re.fullmatch(r"[A-Za-z0-9]{32}", s.wechat_app_secret):
+        bad.append("WECHAT_APP_SECRET must be the account's 32-character AppSecret")
+    if s.wechat_app_id in (PLACEHOLDER_APP_ID, "") or not re.fullmatch(r"wx[0-9A-Za-z]{16}", s.wechat_app_id):
+        bad.append("WECHAT_APP_ID must be the account's AppID (wx + 16 characters)")
+    if s.admin_token and len(s.admin_token) < MIN_ADMIN_TOKEN:
+        bad.append(f"ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters (or empty: console off)")
+    return bad
 
 
 @lru_cache

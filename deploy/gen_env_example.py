@@ -32,6 +32,7 @@ PRODUCTION: dict[str, str] = {
     "wechat_app_id": "",
     "wechat_app_secret": "",
     "wechat_aes_key": "",
+    "wechat_require_aes": "true",
     "state_url": "",
     "database_url": "postgresql+psycopg://zhicheng:CHANGE_ME@postgres:5432/zhicheng",
     "redis_url": "redis://redis:6379/0",
@@ -41,11 +42,12 @@ PRODUCTION: dict[str, str] = {
 
 NOTES: dict[str, str] = {
     "state_url": "leave empty with DATABASE_URL + REDIS_URL set: dialogs on PostgreSQL, the rest on Redis",
-    "wechat_token": "REQUIRED",
+    "wechat_token": "REQUIRED: 16-32 letters or digits, the same in the Official Account console",
     "wechat_app_id": "REQUIRED",
-    "wechat_app_secret": "REQUIRED",
-    "wechat_aes_key": "REQUIRED",
-    "admin_token": "set a long random string to enable /admin (python -c 'import secrets;print(secrets.token_urlsafe(32))')",
+    "wechat_app_secret": "REQUIRED: the account's 32-character AppSecret",
+    "wechat_aes_key": "REQUIRED: 43 letters or digits; set the console to 安全模式 (see WECHAT_REQUIRE_AES)",
+    "wechat_require_aes": "安全模式 only: in 明文 mode the signature does not cover the body (deploy/README.md)",
+    "admin_token": "at least 24 characters to enable /admin (python -c 'import secrets;print(secrets.token_urlsafe(32))')",
     "database_url": "change the password; the same value goes into compose's POSTGRES_PASSWORD",
 }
 

@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from handlers.interpret import Interpretation
 
-# The keys that outlive a dialog: the plan the user last chose in any tool, the routes an
-# eligibility result found for a plan ({"plan": id, "routes": [...]}) — both read through
-# handlers/plan_choice.py — and the last eligibility verdict (「详情」). Everything else in the
-# state belongs to the active dialog.
-STICKY = ("last_plan", "plan_routes", "last_verdict")
+# The keys that outlive a dialog: the plan under discussion (the one the user last chose in any
+# tool, named in a question or answered from — read through handlers/plan_choice.py), the routes
+# an eligibility result found for a plan ({"plan": id, "routes": [...]}), the last eligibility
+# verdict (「详情」, corrections after it), the facts the user stated about themselves (never asked
+# again), the last question put to Q&A (for «水利的呢») and an offer waiting for a clear yes.
+# Everything else in the state belongs to the active dialog.
+STICKY = ("last_plan", "plan_routes", "last_verdict", "profile", "last_question", "offer")
 
 Kind = Literal["text", "voice", "image", "event", "other"]
 
@@ -44,6 +47,9 @@ class Context:
     state: dict[str, Any]
     services: Services
     extra_replies: list[str] = field(default_factory=list)
+    # What the message means, worked out once by the dispatcher (handlers/interpret.py) before
+    # any handler runs; handlers read it instead of parsing the raw text again.
+    it: Interpretation | None = None
 
     # The dialog state is a dict; `flow` names the active guided dialog, if any.
     @property

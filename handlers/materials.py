@@ -8,43 +8,127 @@ result found for that plan, else the user picks one (or 「全部」).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import re
 from typing import Any
 
 from handlers import plan_choice
-from handlers.base import Context, Incoming, NotMine
+from handlers.base import Context, Incoming
+from handlers.dialog import Dialog, DialogState
 
 log = logging.getLogger(__name__)
 
 FLOW = "materials"
-CANCEL = ("取消", "退出", "算了", "不用了")
 ALL_ROUTES = ("全部", "所有", "都要", "全部方式", "都看看", "全部材料")
+
+
+@dataclasses.dataclass
+class State(DialogState):
+    step: str = "plan"  # plan → route → shown (the list is out; 「全部」 still widens it)
+    choices: list[str] = dataclasses.field(default_factory=list)
+    default: str | None = None
+    want_all: bool = False
+    plan: str | None = None
+    fails: int = 0
+    done: bool = False
+
+
+def _wants_all(ctx: Context) -> bool:
+    it = ctx.it
+    return bool(it and (it.rest or it.text).strip("。.！!") in ALL_ROUTES)
+
+
+class MaterialsDialog(Dialog):
+    name = FLOW
+    title = "材料清单查询"
+    command = "材料清单"
+    State = State
+
+    def start(self, msg: Incoming, ctx: Context) -> str:
+        plans = plan_choice.plans_of(ctx)
+        if not plans:
+            return "暂时没有可查的申报计划材料，请稍后再试，或直接提问，如「临平制造业工程师要邮寄哪些材料」。"
+        missing = plan_choice.unavailable(ctx, "材料清单")
+        if missing:
+            return missing
+        want_all = _wants_all(ctx)
+        named = plan_choice.pick(ctx, [], plans) if not want_all else None
+        if named is not None:
+            return _chosen(ctx, plans[named], want_all)
+        if len(plans) == 1:
+            return _chosen(ctx, next(iter(plans.values())), want_all)
+        ids = plan_choice.ordered(plans)
+        default = plan_choice.remembered(ctx, plans)
+        ctx.enter(FLOW)
+        State(step="plan", choices=ids, default=default, want_all=want_all).save(ctx)
+        return plan_choice.offer(plans, ids, default, "要查哪个申报计划的材料？") + "\n（回复「取消」退出）"
+
+    def pending(self, ctx: Context) -> str | None:
+        st = State.load(ctx)
+        plans = plan_choice.plans_of(ctx)
+        if st.step == "plan":
+            return plan_choice.offer(plans, st.choices, st.default, "要查哪个申报计划的材料？")
+        plan = plans.get(st.plan or "")
+        return _route_menu(plan) if plan is not None and st.step == "route" else None
+
+    def accepts(self, msg: Incoming, ctx: Context) -> bool:
+        st = State.load(ctx)
+        plans = plan_choice.plans_of(ctx)
+        if st.step == "plan":
+            return plan_choice.names_a_plan(ctx, st.choices, plans, st.default)
+        plan = plans.get(st.plan or "")
+        return plan is not None and (_wants_all(ctx) or _pick_route(ctx, plan) is not None)
+
+    def handle(self, msg: Incoming, ctx: Context) -> str:
+        if msg.kind not in ("text", "voice"):
+            return "正在查询材料清单：请回复序号，或回复「取消」退出。"
+        plans = plan_choice.plans_of(ctx)
+        st = State.load(ctx)
+        if st.step == "plan":
+            pid = plan_choice.pick(ctx, st.choices, plans, st.default)
+            if pid is None:
+                hint = "回复「是」沿用，或" if st.default in plans else ""
+                return _retry(ctx, f"没认出是哪个计划，请{hint}回复列表里的序号（如「1」），或回复「取消」退出。")
+            return _chosen(ctx, plans[pid], st.want_all)
+        plan = plans.get(st.plan or "")
+        if plan is None:  # the plan disappeared (files changed): start over
+            ctx.leave()
+            return self.start(msg, ctx)
+        ids = [r.id for r in plan.routes]
+        if _wants_all(ctx):
+            finish(ctx, plan.id)
+            return checklist(plan, ids)
+        route = _pick_route(ctx, plan)
+        if route is None:
+            return _retry(ctx, f"请回复 1 到 {len(ids)} 之间的序号，或回复「全部」。")
+        finish(ctx, plan.id)
+        return checklist(plan, [route])
+
+    def quit(self, msg: Incoming, ctx: Context) -> str:
+        ctx.leave()
+        return "已退出材料清单。需要时再发送「材料清单」。"
+
+    def after(self, msg: Incoming, ctx: Context) -> str | None:
+        """The list is out: 「全部」 lists every route; anything else is routed anew."""
+        st = State.load(ctx)
+        plan = plan_choice.plans_of(ctx).get(st.plan or "")
+        if plan is None or not _wants_all(ctx):
+            return None
+        finish(ctx, plan.id)
+        return checklist(plan, [r.id for r in plan.routes])
+
+
+DIALOG = MaterialsDialog()
+
+
+def start(msg: Incoming, ctx: Context) -> str:
+    return DIALOG.start(msg, ctx)
 
 
 def finish(ctx: Context, plan_id: str) -> None:
     """End the dialog; the plan stays the user's choice for the next tool."""
     plan_choice.remember(ctx, plan_id)
     ctx.leave()
-
-
-# --- the 材料清单 dialog --------------------------------------------------------------------
-
-def start(msg: Incoming, ctx: Context) -> str:
-    plans = plan_choice.plans_of(ctx)
-    if not plans:
-        return "暂时没有可查的申报计划材料，请稍后再试，或直接提问，如「临平制造业工程师要邮寄哪些材料」。"
-    text = re.sub(r"^\s*(?:申报)?材料清单[\s:：,，]*", "", msg.text or "").strip()
-    want_all = text in ALL_ROUTES
-    named = plan_choice.pick(text, [], plans) if text and not want_all else None
-    if named is not None:
-        return _chosen(ctx, plans[named], want_all)
-    if len(plans) == 1:
-        return _chosen(ctx, next(iter(plans.values())), want_all)
-    ids = plan_choice.ordered(plans)
-    default = plan_choice.remembered(ctx, plans)
-    ctx.enter(FLOW, step="plan", choices=ids, default=default, want_all=want_all)
-    return plan_choice.offer(plans, ids, default, "要查哪个申报计划的材料？") + "\n（回复「取消」退出）"
 
 
 def _chosen(ctx: Context, plan: Any, want_all: bool = False) -> str:
@@ -55,62 +139,27 @@ def _chosen(ctx: Context, plan: Any, want_all: bool = False) -> str:
         finish(ctx, plan.id)
         return checklist(plan, all_ids)
     if routes:
-        # Still listening for one word: 「全部」 lists every route; anything else is routed anew.
-        ctx.enter(FLOW, step="shown", plan=plan.id, done=True)
+        ctx.enter(FLOW)
+        State(step="shown", plan=plan.id, done=True).save(ctx)
         return (checklist(plan, routes)
                 + "\n（按您资格自测的结果列出；要看全部申报方式的材料，请回复「全部」。）")
-    return _ask_route(ctx, plan)
+    ctx.enter(FLOW)
+    State(step="route", plan=plan.id, choices=all_ids).save(ctx)
+    return _route_menu(plan) + "\n（回复「取消」退出）"
 
 
-def _ask_route(ctx: Context, plan: Any) -> str:
-    ids = [r.id for r in plan.routes]
-    ctx.enter(FLOW, step="route", plan=plan.id, choices=ids)
+def _route_menu(plan: Any) -> str:
     lines = [f"{i}. {r.title}" for i, r in enumerate(plan.routes, 1)]
-    return (f"{plan.title}\n您走哪种申报方式？请回复序号（不确定可回复「全部」）：\n" + "\n".join(lines)
-            + "\n（回复「取消」退出）")
+    return f"{plan.title}\n您走哪种申报方式？请回复序号（不确定可回复「全部」）：\n" + "\n".join(lines)
 
 
-def handle(msg: Incoming, ctx: Context) -> str:
-    if msg.kind not in ("text", "voice"):
-        return "正在查询材料清单：请回复序号，或回复「取消」退出。"
-    text = (msg.text or "").strip()
-    plans = plan_choice.plans_of(ctx)
-    step = ctx.state.get("step")
-    if step == "shown":
-        plan = plans.get(ctx.state.get("plan", ""))
-        if plan is None or text.strip("。.！!") not in ALL_ROUTES:
-            raise NotMine
-        finish(ctx, plan.id)
-        return checklist(plan, [r.id for r in plan.routes])
-    if text.strip("。.！!") in CANCEL:
-        ctx.leave()
-        return "已退出材料清单。需要时再发送「材料清单」。"
-    if step == "plan":
-        pid = plan_choice.pick(text, list(ctx.state.get("choices", [])), plans, ctx.state.get("default"))
-        if pid is None:
-            hint = "回复「是」沿用，或" if ctx.state.get("default") in plans else ""
-            return _retry(ctx, f"没认出是哪个计划，请{hint}回复列表里的序号（如「1」），或回复「取消」退出。")
-        return _chosen(ctx, plans[pid], bool(ctx.state.get("want_all")))
-    plan = plans.get(ctx.state.get("plan", ""))
-    if plan is None:  # the plan disappeared (files changed): start over
-        ctx.leave()
-        return start(Incoming(user=msg.user, text="材料清单"), ctx)
-    ids = [r.id for r in plan.routes]
-    if text in ALL_ROUTES:
-        finish(ctx, plan.id)
-        return checklist(plan, ids)
-    route = _pick_route(text, plan)
-    if route is None:
-        return _retry(ctx, f"请回复 1 到 {len(ids)} 之间的序号，或回复「全部」。")
-    finish(ctx, plan.id)
-    return checklist(plan, [route])
-
-
-def _pick_route(text: str, plan: Any) -> str | None:
-    m = re.fullmatch(r"\s*第?\s*(\d{1,2})\s*(?:个|种|项)?\s*[。.]?\s*", text)
-    if m:
-        n = int(m.group(1))
-        return plan.routes[n - 1].id if 1 <= n <= len(plan.routes) else None
+def _pick_route(ctx: Context, plan: Any) -> str | None:
+    it = ctx.it
+    if it is None:
+        return None
+    if it.number is not None:
+        return plan.routes[it.number - 1].id if 1 <= it.number <= len(plan.routes) else None
+    text = it.text
     for r in plan.routes:
         if text and (text in r.title or r.title.removesuffix("申报") in text or text == r.id):
             return r.id
@@ -118,9 +167,10 @@ def _pick_route(text: str, plan: Any) -> str | None:
 
 
 def _retry(ctx: Context, message: str) -> str:
-    fails = int(ctx.state.get("fails", 0)) + 1
-    ctx.state["fails"] = fails
-    if fails >= 2:
+    st = State.load(ctx)
+    st.fails += 1
+    st.save(ctx)
+    if st.fails >= 2:
         return message + "\n也可以直接提问，例如「临平制造业工程师要邮寄哪些材料」。"
     return message
 

@@ -2,7 +2,8 @@
 
 - One order for every numbered list: 工程师 plans before 高级工程师, then by plan id (region,
   series, year) — the order the eligibility dialog uses.
-- The user's last choice lives in `state["last_plan"]` (a STICKY key: see handlers/base.py),
+- The user's last choice lives in `state["last_plan"]` (a STICKY key: see handlers/base.py;
+  Q&A moves it too — it is the plan under discussion),
   and the routes an eligibility result found in `state["plan_routes"]`. A tool offers the
   last choice first: 「沿用 …？回复「是」，或回复序号选择其他计划」.
 """
@@ -10,7 +11,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,17 +18,54 @@ from handlers.base import Context
 
 log = logging.getLogger(__name__)
 
-YES = ("是", "是的", "好", "好的", "可以", "要", "需要", "对", "嗯", "行", "沿用", "确定", "ok", "yes")
-NO = ("不", "不用", "不要", "不需要", "否", "算了", "不了", "no")
-_NUMBER = re.compile(r"\s*第?\s*(\d{1,2})\s*(?:个|项|号)?\s*[。.]?\s*")
 
 
 def plans_of(ctx: Context) -> dict[str, Any]:
+    """The plans to offer in a list: those of current notices (last year's plan of a series
+    that has a newer notice is left out; knowledge/catalog.py decides)."""
     try:
-        return dict(ctx.services.plans)
+        plans = dict(ctx.services.plans)
     except Exception:  # a broken plan file must not take the chat down
         log.exception("toolkit: plans could not be loaded")
         return {}
+    try:
+        keep = ctx.services.catalog.current_plans(list(plans))
+    except Exception:
+        log.exception("toolkit: the notice catalog could not be read")
+        return plans
+    return {pid: plans[pid] for pid in keep} or plans
+
+
+def notices_named(ctx: Context, text: str) -> list[str]:
+    """Notice ids a message names, by the same detection Q&A uses, over the notices' front
+    matter (no index needed)."""
+    try:
+        from knowledge.qa.retrieval import Plan as NoticeWords
+        from knowledge.qa.retrieval import detect_plans
+
+        metas = ctx.services.catalog.metas
+        return detect_plans(text, [NoticeWords.from_meta(nid, meta) for nid, meta in metas.items()]).notices
+    except Exception:
+        log.exception("toolkit: notices could not be matched")
+        return []
+
+
+def unavailable(ctx: Context, what: str = "资格自测") -> str | None:
+    """«宁波轻工的资格自测»: a notice the message names that has no published plan yet — said
+    plainly, with what works already (its questions)."""
+    it = ctx.it
+    if it is None or it.plans:
+        return None
+    try:
+        catalog = ctx.services.catalog
+    except Exception:
+        return None
+    for nid in notices_named(ctx, it.text):
+        entry = catalog.entries.get(nid)
+        if entry is not None and not entry.published_plans and not entry.amends:
+            return (f"《{entry.title}》的{what}尚未上线（人事部门还在整理这份通知的申报条件和日期），"
+                    "可以先问我这份通知里的条件、时间和材料。")
+    return None
 
 
 def ordered(plans: Mapping[str, Any]) -> list[str]:
@@ -72,34 +109,31 @@ def offer(plans: Mapping[str, Any], ids: list[str], default: str | None, questio
     return f"{head}\n{menu(plans, ids, note)}"
 
 
-def is_yes(text: str) -> bool:
-    return _word(text) in YES
-
-
-def is_no(text: str) -> bool:
-    return _word(text) in NO
-
-
-def _word(text: str) -> str:
-    return (text or "").strip().strip("。.!！~～").lower()
-
-
-def pick(text: str, ids: list[str], plans: Mapping[str, Any], default: str | None = None) -> str | None:
-    """A plan id from the answer: 「是」 for the offered default, a number from the list that was
-    shown (numbers only count when `ids` were offered), the id, or words naming one plan."""
-    from knowledge.eligibility.plans import match_plans
-
-    t = (text or "").strip()
-    if default in plans and is_yes(t):
+def pick(ctx: Context, ids: list[str], plans: Mapping[str, Any], default: str | None = None) -> str | None:
+    """A plan id from the interpreted answer: a clear yes for the offered default, a number from
+    the list that was shown (numbers only count when `ids` were offered), the id, or words
+    naming one plan."""
+    it = ctx.it
+    if it is None:
+        return None
+    if default in plans and it.clear_yes:
         return default
-    m = _NUMBER.fullmatch(t)
-    if m:
-        n = int(m.group(1))
-        return ids[n - 1] if ids and 1 <= n <= len(ids) else None
+    if it.number is not None:
+        return ids[it.number - 1] if ids and 1 <= it.number <= len(ids) else None
+    t = it.rest or it.text
     if t in plans:
         return t
-    found = match_plans(t, dict(plans)) if t else []
-    return found[0] if found else None
+    named = [p for p in it.plans if p in plans]
+    if not named and it.rest:
+        from knowledge.eligibility.plans import match_plans
+
+        named = match_plans(it.rest, dict(plans))
+    return named[0] if named else None
+
+
+def names_a_plan(ctx: Context, ids: list[str], plans: Mapping[str, Any], default: str | None = None) -> bool:
+    """Would `pick` find a plan in this message? (A dialog's `accepts`.)"""
+    return pick(ctx, ids, plans, default) is not None
 
 
 def cn_date(d: Any) -> str:

@@ -1,11 +1,103 @@
-"""Notice Q&A: the default handler for free text."""
+"""Notice Q&A: the default handler for questions, with the notice under discussion.
+
+The conversation remembers the plan it is about (sticky `last_plan`): chosen in a tool, named in
+a question, or the one notice the last answer came from. A follow-up that names no notice is
+answered from it alone; naming another notice switches it; with none, Q&A answers side by side.
+A follow-up that names only a notice («水利的呢») asks the last question again about that notice.
+When Q&A finds nothing and the message is close to a tool, the reply points to the tool.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+from handlers import offers
 from handlers.base import Context, Incoming
+from handlers.plan_choice import remember
+
+log = logging.getLogger(__name__)
+
+
+def topic(ctx: Context) -> str | None:
+    """The plan under discussion: the active dialog's, else the one remembered."""
+    plan = ctx.state.get("plan") or ctx.state.get("last_plan")
+    return plan if isinstance(plan, str) and plan else None
 
 
 def handle(msg: Incoming, ctx: Context) -> str:
-    # The plan the user last chose in a tool narrows the answer; a plan the question names wins.
-    plan = ctx.state.get("plan") or ctx.state.get("last_plan")
-    return ctx.services.qa.answer(msg.text, plan=plan if isinstance(plan, str) else None).text
+    it = ctx.it
+    question = it.question if it is not None and it.question else (msg.text or "")
+    qa = ctx.services.qa
+    current = topic(ctx)
+    ans = qa.answer(question, plan=current)
+    named = list(getattr(ans, "named", None) or (it.plans if it is not None else []))
+    last = ctx.state.get("last_question")
+    if ans.kind == "clarify" and named and isinstance(last, str) and last:
+        # «水利的呢»: only a notice, no topic of its own — the last question, about that notice.
+        ans = qa.answer(last, plan=named[0])
+        question = last
+    if ans.answered:
+        sources = list(getattr(ans, "notices", None) or dict.fromkeys(s.notice for s in ans.sources))
+        if named:
+            remember(ctx, named[0])
+        elif current is None and len(sources) == 1:
+            remember(ctx, sources[0])  # the one notice that answered becomes the subject
+        # Kept without the words that named a notice, so «水利的呢» can ask it about another one.
+        ctx.state["last_question"] = _without_plan_words(ctx, question, named)
+        return ans.text + _past_dates_note(ctx, sources, ans.text)
+    elif ans.kind == "abstain" and it is not None:
+        return ans.text + pointer(ctx, it)
+    return ans.text
+
+
+_DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
+
+
+def _past_dates_note(ctx: Context, notices: list[str], text: str) -> str:
+    """Dates quoted from a past year's notice are that year's dates: say so, and what to do."""
+    if len(notices) != 1 or not _DATE.search(text):
+        return ""
+    try:
+        year = ctx.services.qa.index.notices.get(notices[0], {}).get("year")
+    except Exception:
+        return ""
+    clock = getattr(ctx.services, "clock", None)
+    today = clock().date() if callable(clock) else dt.date.today()
+    if not year or int(year) >= today.year:
+        return ""
+    return (f"\n注：以上是{year}年度通知的日期；{today.year}年度的通知发布后以新通知为准"
+            "（发送「新年度通知发布后提醒我」可在发布后收到提醒）。")
+
+
+def _without_plan_words(ctx: Context, question: str, named: list[str]) -> str:
+    try:
+        plans = ctx.services.plans
+    except Exception:
+        return question
+    for pid in named:
+        plan = plans.get(pid)
+        if plan is None:
+            continue
+        words = [*plan.keywords, plan.region, plan.series, plan.region.removeprefix("杭州市").removeprefix("浙江省")]
+        for w in sorted({w for w in words if w and len(w) >= 2}, key=len, reverse=True):
+            question = question.replace(w, "")
+    return question.strip("，,的 ") or question
+
+
+def pointer(ctx: Context, it: Any) -> str:
+    """«您是想…吗？可以发送「…」» when the message was close to a tool but not close enough."""
+    name, score = it.match.runner_up, it.match.runner_up_score
+    try:
+        model = ctx.services.intents
+        spec = model.specs.get(name) if name else None
+    except Exception:
+        return ""
+    # Only a near miss: the tool was close enough and nearly ahead of «a question».
+    close = score >= model.min_score and score >= it.match.score - model.margin
+    if spec is None or spec.kind != "tool" or not close or not spec.describe or not spec.commands:
+        return ""
+    offers.make(ctx, "tool", intent=spec.name)
+    return f"\n您是想{spec.describe}吗？回复「好的」即可，或发送「{spec.commands[0]}」。"

@@ -7,6 +7,7 @@ The user's last plan choice (any tool, see handlers/plan_choice.py) is offered f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -19,13 +20,13 @@ from bot.reminders.repo import ReminderRepo
 from bot.reminders.schedule import NO_PUSH_KINDS, local_today
 from handlers import events, plan_choice
 from handlers.base import STICKY, Context, Incoming
+from handlers.dialog import Dialog, DialogState
 
 log = logging.getLogger(__name__)
 
 FLOW = "reminders"
 FORGET_FLOW = "forget"  # 「删除我的信息」 waits for 「确认删除」
 FORGET_CONFIRM = ("确认删除", "确定删除", "确认")
-SERIES_WORDS = ("新年度通知发布后提醒我", "新年度提醒", "明年提醒我")
 ROLES = {"1": "applicant", "申报人": "applicant", "本人": "applicant", "个人": "applicant",
          "2": "hr", "单位经办人": "hr", "经办人": "hr", "hr": "hr", "人事": "hr", "单位": "hr"}
 ROLE_LABEL = {"applicant": "申报人", "hr": "单位经办人"}
@@ -37,6 +38,13 @@ def repo(ctx: Context) -> ReminderRepo:
 
 
 def _plans(ctx: Context) -> dict[str, PlanInfo]:
+    """The plans of current notices, in the one list order (knowledge/catalog.py)."""
+    raw = plan_choice.plans_of(ctx)
+    return {pid: plan_info(raw[pid]) for pid in plan_choice.ordered(raw)}
+
+
+def _every_plan(ctx: Context) -> dict[str, PlanInfo]:
+    """Every plan, past ones too (a subscription or a choice made before a newer notice came)."""
     raw = ctx.services.plans
     return {pid: plan_info(raw[pid]) for pid in plan_choice.ordered(raw)}
 
@@ -70,61 +78,132 @@ def _role_prompt(plan: PlanInfo) -> str:
             "2. 单位经办人（单位审核推荐截止等日期）\n请回复 1 或 2。")
 
 
-# --- entry points ------------------------------------------------------------------------------
+# --- the 提醒 dialog ---------------------------------------------------------------------------------
 
-def start(msg: Incoming, ctx: Context) -> str:
-    """「提醒」 / menu REMINDERS / the end of an eligibility dialog."""
-    plans = _plans(ctx)
-    if not plans:
-        return "暂时没有可订阅的评审计划。"
-    if len(plans) == 1:
-        only = next(iter(plans))
-        ctx.enter(FLOW, step="role", plan=only)
-        return _role_prompt(plans[only])
-    default = plan_choice.remembered(ctx, plans)
-    ids = list(plans)
-    ctx.enter(FLOW, step="plan", plans=ids, default=default)
-    return _plan_menu(plans, ids, _today(ctx, repo(ctx)), default)
+@dataclasses.dataclass
+class State(DialogState):
+    step: str = "plan"  # plan → role → (series: the dates are past, offer the new-year reminder)
+    plans: list[str] = dataclasses.field(default_factory=list)  # the list shown
+    default: str | None = None  # the remembered plan, offered first
+    plan: str | None = None
+    role: str | None = None
+    misses: int = 0
 
 
-def handle(msg: Incoming, ctx: Context) -> str:
-    """Continue the dialog."""
-    text = (msg.text or "").strip()
-    if text.strip("。.!！") in ("退出", "取消", "算了", "q"):
+class RemindersDialog(Dialog):
+    name = FLOW
+    title = "提醒设置"
+    command = "提醒"
+    State = State
+
+    def start(self, msg: Incoming, ctx: Context) -> str:
+        """「提醒」 / menu REMINDERS / the end of an eligibility dialog."""
+        plans = _plans(ctx)
+        if not plans:
+            return "暂时没有可订阅的评审计划。"
+        missing = plan_choice.unavailable(ctx, "日期提醒")
+        if missing:
+            return missing
+        it = ctx.it
+        named = [p for p in (it.plans if it else []) if p in plans]
+        if len(plans) == 1 or named:
+            only = named[0] if named else next(iter(plans))
+            ctx.enter(FLOW)
+            State(step="role", plan=only).save(ctx)
+            plan_choice.remember(ctx, only)
+            return _role_prompt(plans[only])
+        default = plan_choice.remembered(ctx, plans)
+        ids = list(plans)
+        ctx.enter(FLOW)
+        State(step="plan", plans=ids, default=default).save(ctx)
+        return _plan_menu(plans, ids, _today(ctx, repo(ctx)), default)
+
+    def quit(self, msg: Incoming, ctx: Context) -> str:
         ctx.leave()
         return "已退出提醒设置，已有的提醒不变。需要时发送「提醒」。"
-    plans = _plans(ctx)
-    step = ctx.state.get("step")
-    if step == "plan":
-        ids = [p for p in ctx.state.get("plans", []) if p in plans]
-        default = ctx.state.get("default")
-        pick = plan_choice.pick(text, ids, ctx.services.plans, default)
-        if pick is None or pick not in plans:
-            ctx.state["misses"] = ctx.state.get("misses", 0) + 1
-            again = "回复「是」沿用，或" if default in plans else ""
-            return (f"没有找到这个计划。请{again}回复列表中的序号（如 1）。\n"
-                    + _plan_menu({i: plans[i] for i in ids}, ids, _today(ctx, repo(ctx)), default))
-        ctx.enter(FLOW, step="role", plan=pick)
-        return _role_prompt(plans[pick])
-    plan = plans.get(ctx.state.get("plan", ""))
-    if plan is None:
-        return start(msg, ctx)
-    if step == "role":
-        role = ROLES.get(re.sub(r"\s+", "", text).lower().strip("。.")) or _role_in(text)
-        if role is None:
-            return "请回复 1（申报人）或 2（单位经办人）。\n" + _role_prompt(plan)
-        return _subscribe(ctx, plan, role)
-    if step == "series":
-        # No numbered options were offered here: a bare 「1」 is not a yes.
-        wants = _wants(text)
-        if wants:
-            return series(msg, ctx)
-        if wants is False:
+
+    def pending(self, ctx: Context) -> str | None:
+        st = State.load(ctx)
+        plans = _plans(ctx)
+        if st.step == "plan":
+            ids = [p for p in st.plans if p in plans]
+            return _plan_menu({i: plans[i] for i in ids}, ids, _today(ctx, repo(ctx)), st.default)
+        plan = plans.get(st.plan or "")
+        if plan is None:
+            return None
+        if st.step == "role":
+            return _role_prompt(plan)
+        return SERIES_OFFER
+
+    def accepts(self, msg: Incoming, ctx: Context) -> bool:
+        it = ctx.it
+        if it is None:
+            return False
+        st = State.load(ctx)
+        if st.step == "plan":
+            return plan_choice.names_a_plan(ctx, [p for p in st.plans if p in _plans(ctx)], ctx.services.plans,
+                                            st.default)
+        if st.step == "role":
+            return _role(it) is not None
+        if st.step == "series":
+            # An offer: only a clear yes or no answers it («要多少分？» is neither).
+            # «好的，提醒我» asks for what was offered: a yes too.
+            return it.clear_yes or it.clear_no or it.intent in ("new_year_reminder", "reminders")
+        return False
+
+    def handle(self, msg: Incoming, ctx: Context) -> str:
+        """An answer the dialog did not accept gets the question again, with how to answer it."""
+        plans = _plans(ctx)
+        st = State.load(ctx)
+        it = ctx.it
+        if st.step == "plan":
+            ids = [p for p in st.plans if p in plans]
+            pick = plan_choice.pick(ctx, ids, ctx.services.plans, st.default)
+            if pick is None or pick not in plans:
+                st.misses += 1
+                st.save(ctx)
+                again = "回复「是」沿用，或" if st.default in plans else ""
+                return (f"没有找到这个计划。请{again}回复列表中的序号（如 1）。\n"
+                        + _plan_menu({i: plans[i] for i in ids}, ids, _today(ctx, repo(ctx)), st.default))
+            plan_choice.remember(ctx, pick)
+            State(step="role", plan=pick).save(ctx)
+            return _role_prompt(plans[pick])
+        plan = plans.get(st.plan or "")
+        if plan is None:
             ctx.leave()
-            return "好的，不订阅。需要时发送「提醒」。"
-        return ("请回复「新年度通知发布后提醒我」（或「是」）订阅新年度提醒；不需要请回复「不用」或「退出」。")
-    ctx.leave()
-    return start(msg, ctx)
+            return self.start(msg, ctx)
+        if st.step == "role":
+            role = _role(it) if it is not None else None
+            if role is None:
+                return "请回复 1（申报人）或 2（单位经办人）。\n" + _role_prompt(plan)
+            return _subscribe(ctx, plan, role)
+        if st.step == "series":
+            if it is not None and (it.clear_yes or it.intent in ("new_year_reminder", "reminders")):
+                return subscribe_series(ctx, plan.id, st.role or "applicant")
+            if it is not None and it.clear_no:
+                ctx.leave()
+                return "好的，不订阅。需要时发送「提醒」。"
+            return SERIES_OFFER
+        ctx.leave()
+        return self.start(msg, ctx)
+
+
+DIALOG = RemindersDialog()
+SERIES_OFFER = "新年度的通知发布后可以提醒您：回复「好的」订阅新年度提醒；不需要请回复「不用」或「退出」。"
+
+
+def start(msg: Incoming, ctx: Context) -> str:
+    return DIALOG.start(msg, ctx)
+
+
+def _role(it: Any) -> str | None:
+    """「1」「申报人」「我是人事」「单位HR」「我自己报」 → the role."""
+    if it is None:
+        return None
+    if it.number in (1, 2):
+        return "applicant" if it.number == 1 else "hr"
+    word = re.sub(r"\s+", "", it.text).lower().strip("。.")
+    return ROLES.get(word) or (_role_in(it.text) if not it.asks else None)
 
 
 def _role_in(text: str) -> str | None:
@@ -133,19 +212,6 @@ def _role_in(text: str) -> str | None:
         return "applicant"
     if re.search(r"单位|经办|人事|人力|HR|职改", text.upper()):
         return "hr"
-    return None
-
-
-def _wants(text: str) -> bool | None:
-    """The reply to the new-year offer: 「好的，提醒我」「要」「需要」 → yes; 「不用」「不要了」 → no.
-    No numbered options were offered here, so a bare 「1」 is neither."""
-    t = re.sub(r"[\s。.!！,，~～]+", "", text)
-    if t in SERIES_WORDS or plan_choice.is_yes(t):
-        return True
-    if plan_choice.is_no(t) or re.match(r"^(?:不|别|没|算了)", t):
-        return False
-    if re.search(r"提醒我|要|需要|好|可以|行|订阅", t):
-        return True
     return None
 
 
@@ -161,18 +227,19 @@ def _subscribe(ctx: Context, plan: PlanInfo, role: str) -> str:
                  and p.year > plan.year and _has_future(p, today)]
         if newer:  # the next year's plan is already out: offer it instead of waiting for it
             nxt = max(newer, key=lambda p: p.year or 0)
-            ctx.enter(FLOW, step="role", plan=nxt.id)
+            ctx.enter(FLOW)
+            State(step="role", plan=nxt.id).save(ctx)
             return (f"{plan.label}的日期都已过去{when}。新年度的计划已经发布：\n" + _role_prompt(nxt))
         if not plan.year:  # no year to compare with: a 「newer」 plan cannot be recognised
             ctx.leave()
             return (f"{plan.label}的通知没有写明可提醒的具体日期，也没有年度，暂时无法提醒；"
                     "请以通知为准。")
-        ctx.enter(FLOW, step="series", plan=plan.id, role=role)
+        ctx.enter(FLOW)
+        State(step="series", plan=plan.id, role=role).save(ctx)
         if last is None:
             return (f"{plan.label}的通知没有写明可提醒的具体日期（以通知和短信为准），暂时无法按日期提醒。\n"
-                    "新年度的通知发布后可以提醒您：回复「新年度通知发布后提醒我」；不需要请回复「退出」。")
-        return (f"{plan.label}的申报日期都已过去{when}，现在订阅不会再收到提醒。\n"
-                "新年度的通知发布后可以提醒您：回复「新年度通知发布后提醒我」；不需要请回复「退出」。")
+                    + SERIES_OFFER)
+        return f"{plan.label}的申报日期都已过去{when}，现在订阅不会再收到提醒。\n" + SERIES_OFFER
     n = r.subscribe(ctx.user, plan, role)
     ctx.leave()
     lines = [f"已订阅：{plan.label}（{ROLE_LABEL[role]}）。我会在以下日期前 "
@@ -210,14 +277,27 @@ def _days_left(e: Any, today: dt.date) -> str:
 
 
 def series(msg: Incoming, ctx: Context) -> str:
-    """「新年度通知发布后提醒我」."""
-    plans = _plans(ctx)
-    plan = plans.get(ctx.state.get("plan", "")) if ctx.flow == FLOW else None
-    if plan is None:
+    """「新年度通知发布后提醒我」: for the plan in the reminder dialog, the one named, or the one
+    under discussion."""
+    plans = _every_plan(ctx)
+    it = ctx.it
+    named = [p for p in (it.plans if it else []) if p in plans]
+    pid = (ctx.state.get("plan") if ctx.flow == FLOW else None) or (named[0] if named else None) \
+        or ctx.state.get("last_plan")
+    if pid not in plans:
         return "请先发送「提醒」选择计划；如果该计划日期已过，我会提供新年度提醒。"
-    role = ctx.state.get("role", "applicant")
+    role = (ctx.state.get("role") if ctx.flow == FLOW else None) or "applicant"
+    return subscribe_series(ctx, pid, role)
+
+
+def subscribe_series(ctx: Context, plan_id: str, role: str) -> str:
+    plans = _every_plan(ctx)
+    plan = plans.get(plan_id)
+    if plan is None:
+        return "这个计划已不在资料中，请发送「提醒」重新选择。"
     repo(ctx).subscribe_series(ctx.user, plan, role)
-    ctx.leave()
+    if ctx.flow == FLOW:
+        ctx.leave()
     return (f"好的。{plan.region}{plan.series}{plan.level}新年度的评审计划发布后，我会通知您一次，"
             "届时再发送「提醒」订阅具体日期。发送「取消提醒」可撤销。")
 
@@ -228,7 +308,7 @@ def mine(msg: Incoming, ctx: Context) -> str:
     subs = r.list_subscriptions(ctx.user)
     if not subs:
         return "您还没有订阅提醒。发送「提醒」订阅申报、审核、缴费等日期。"
-    plans = _plans(ctx)
+    plans = _every_plan(ctx)
     today = _today(ctx, r)
     lines = ["您订阅的提醒："]
     for s in subs:
@@ -252,35 +332,53 @@ def cancel(msg: Incoming, ctx: Context) -> str:
     return f"已取消全部提醒（{n} 项订阅）。" if n else "您目前没有订阅提醒。"
 
 
-def forget(msg: Incoming, ctx: Context) -> str:
-    """「删除我的信息」: asks first; the dialog in progress is kept aside and comes back on cancel."""
-    resume = dict(ctx.state) if ctx.flow != FORGET_FLOW else ctx.state.get("resume", {})
-    sticky = {k: v for k, v in resume.items() if k in STICKY}  # kept if another command comes instead
-    ctx.state.clear()
-    # done: a command sent instead of the confirmation simply replaces this question.
-    ctx.state.update(sticky, flow=FORGET_FLOW, done=True, resume=resume)
-    return ("将删除我保存的关于您的全部信息（提醒订阅、待发送提醒、发送记录、对话进度和未读完的回答），"
-            "删除后不再给您推送提醒。确认请回复「确认删除」，其他回复取消。")
+class ForgetDialog(Dialog):
+    """「删除我的信息」 asks 「确认删除」 first; the dialog in progress is kept aside and comes back
+    when the user does not confirm."""
+
+    name = FORGET_FLOW
+    title = "删除信息确认"
+    command = "删除我的信息"
+
+    def start(self, msg: Incoming, ctx: Context) -> str:
+        resume = dict(ctx.state) if ctx.flow != FORGET_FLOW else ctx.state.get("resume", {})
+        sticky = {k: v for k, v in resume.items() if k in STICKY}
+        ctx.state.clear()
+        ctx.state.update(sticky, flow=FORGET_FLOW, resume=resume)
+        return ("将删除我保存的关于您的全部信息（提醒订阅、待发送提醒、发送记录、对话进度和未读完的回答），"
+                "删除后不再给您推送提醒。" + CONFIRM)
+
+    def pending(self, ctx: Context) -> str | None:
+        return CONFIRM
+
+    def accepts(self, msg: Incoming, ctx: Context) -> bool:
+        it = ctx.it
+        return it is not None and not ((it.is_tool and it.intent != "delete_data") or it.kind == "question")
+
+    def handle(self, msg: Incoming, ctx: Context) -> str:
+        it = ctx.it
+        if it is not None and (it.text.strip("。.!！") in FORGET_CONFIRM):
+            return _forget_now(ctx)
+        return self.quit(msg, ctx)
+
+    def quit(self, msg: Incoming, ctx: Context) -> str:
+        resume = ctx.state.get("resume")
+        ctx.state.clear()
+        if isinstance(resume, dict):
+            ctx.state.update(resume)
+        return "已取消，没有删除任何信息。"
 
 
-def confirm_forget(msg: Incoming, ctx: Context) -> str:
-    """The reply to 「删除我的信息」: 「确认删除」 deletes, anything else cancels."""
-    if (msg.text or "").strip().strip("。.!！") in FORGET_CONFIRM:
-        return _forget_now(ctx)
-    resume = ctx.state.get("resume")
-    ctx.state.clear()
-    if isinstance(resume, dict):
-        ctx.state.update(resume)
-    return "已取消，没有删除任何信息。"
+FORGET = ForgetDialog()
+CONFIRM = "确认请回复「确认删除」，其他回复取消。"
 
 
 def _forget_now(ctx: Context) -> str:
     """Everything the bot keeps about the user."""
     activity.forget(ctx.user)  # first: no queued activity note may re-create the user's row
     counts = repo(ctx).forget_user(ctx.user)
-    store = ctx.services.store
-    store.set_dialog(ctx.user, {})
-    store.delete(f"pending:{ctx.user}")
+    # erase, not delete: no copy may stay behind in the store's files (bot/store/base.py)
+    ctx.services.store.erase(f"dialog:{ctx.user}", f"pending:{ctx.user}")
     ctx.reset()
     log.info("user data deleted on request (%d rows)", sum(counts.values()))
     return ("已删除我保存的关于您的全部信息：提醒订阅、待发送提醒、发送记录、对话进度和未读完的回答。"

@@ -12,17 +12,17 @@ messages) until the user says 「完成」.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from handlers.base import Context, Incoming
+from handlers.dialog import Dialog, DialogState
 
 LIMIT = 1000  # 「限1000字以内」: 1000 itself is allowed
 FLOW = "shuzhi"
 MAX_CHARS = 20_000  # far beyond any 述职; keeps the stored dialog state small
-DONE = ("完成", "好了", "发完了", "结束", "完毕", "ok", "done")
-CANCEL = ("取消", "退出", "不检查了", "算了")
 PREFIXES = ("述职检查", "检查述职", "述职字数")
 
 CLAUSE = ("临平区2022制造业工程师通知 附件2 二、3「其中“本人述职”内容为专业工作业绩情况（限1000字以内）」；"
@@ -94,42 +94,81 @@ def format_count(count: Count, text: str) -> str:
     return "\n".join([head, verdict, METHOD, detail, f"依据：{CLAUSE}"])
 
 
-def start(msg: Incoming, ctx: Context) -> str:
-    """「述职检查」 alone starts collecting; with text after it, checks that text at once."""
-    rest = _PREFIX.sub("", msg.text or "", count=1)
-    if rest.strip():
-        if ctx.flow == FLOW:  # a one-message check ends any collection in progress
+START_REPLY = ("请把「本人述职」全文发给我（可以分几条发送），全部发完后回复「完成」，我来数字数。\n"
+               "回复「取消」退出。\n也可以一条发送：「述职检查 」加全文。")
+
+
+@dataclasses.dataclass
+class State(DialogState):
+    parts: list[str] = dataclasses.field(default_factory=list)
+
+
+class ShuzhiDialog(Dialog):
+    """Collects the 述职 over several messages until 「完成」."""
+
+    name = FLOW
+    title = "述职检查"
+    command = "述职检查"
+    State = State
+
+    def start(self, msg: Incoming, ctx: Context) -> str:
+        """「述职检查」 alone starts collecting; with text after it, checks that text at once."""
+        it = ctx.it
+        rest = it.rest if it is not None else _PREFIX.sub("", msg.text or "", count=1).strip()
+        if rest.strip():
+            if ctx.flow == FLOW:  # a one-message check ends any collection in progress
+                ctx.leave()
+            return format_count(count_text(rest), rest)
+        ctx.enter(FLOW)
+        State().save(ctx)
+        return START_REPLY
+
+    def restart(self, msg: Incoming, ctx: Context) -> str:
+        return self.start(msg, ctx)
+
+    def pending(self, ctx: Context) -> str | None:
+        return "请继续发送述职文字，发完回复「完成」。"
+
+    def accepts(self, msg: Incoming, ctx: Context) -> bool:
+        """Anything that is not a command word or a short question is more of the text."""
+        it = ctx.it
+        if it is None:
+            return True
+        if it.said("done"):
+            return True
+        return not (it.match.exact and (it.is_tool or it.kind == "social")) and not (it.asks and len(it.text) < 40)
+
+    def handle(self, msg: Incoming, ctx: Context) -> str:
+        if msg.kind not in ("text", "voice"):
+            return "述职检查进行中：请发送述职文字，发完回复「完成」，或回复「取消」退出。"
+        st = State.load(ctx)
+        it = ctx.it
+        if it is not None and it.said("done"):
+            if not st.parts:
+                return "还没有收到述职内容：请先发送述职文字，发完再回复「完成」；或回复「取消」退出。"
+            text = "\n".join(st.parts)
             ctx.leave()
-        return format_count(count_text(rest), rest)
-    ctx.enter(FLOW, parts=[])
-    return ("请把「本人述职」全文发给我（可以分几条发送），全部发完后回复「完成」，我来数字数。\n"
-            "回复「取消」退出。\n也可以一条发送：「述职检查 」加全文。")
+            pieces = f"（共 {len(st.parts)} 条消息，按收到的顺序拼接，消息之间按 1 个换行计。）\n" if len(st.parts) > 1 else ""
+            return pieces + format_count(count_text(text), text)
+        if not (msg.text or "").strip():
+            return "这条消息是空的。请继续发送述职文字，发完回复「完成」。"
+        joined = len("\n".join([*st.parts, msg.text]))
+        if joined > MAX_CHARS:
+            return (f"内容已超过 {MAX_CHARS} 字，远超 1000 字的上限，这条没有收下。"
+                    "请回复「完成」查看已收到部分的字数，或回复「取消」重新开始。")
+        st.parts.append(msg.text)
+        st.save(ctx)
+        so_far = count_text("\n".join(st.parts)).total
+        return (f"已收到第 {len(st.parts)} 条，目前共 {so_far} 字。还有就继续发送；全部发完请回复「完成」，"
+                "回复「取消」退出。")
 
-
-def handle(msg: Incoming, ctx: Context) -> str:
-    """Inside the flow: collect parts until 完成 / 取消."""
-    if msg.kind not in ("text", "voice"):
-        return "述职检查进行中：请发送述职文字，发完回复「完成」，或回复「取消」退出。"
-    parts: list[str] = list(ctx.state.get("parts", []))
-    word = (msg.text or "").strip().strip("。.!！").lower()
-    if word in CANCEL:
+    def quit(self, msg: Incoming, ctx: Context) -> str:
         ctx.leave()
         return "已退出述职检查。需要时再发送「述职检查」。"
-    if word in DONE:
-        if not parts:
-            return "还没有收到述职内容：请先发送述职文字，发完再回复「完成」；或回复「取消」退出。"
-        text = "\n".join(parts)
-        ctx.leave()
-        pieces = f"（共 {len(parts)} 条消息，按收到的顺序拼接，消息之间按 1 个换行计。）\n" if len(parts) > 1 else ""
-        return pieces + format_count(count_text(text), text)
-    if not (msg.text or "").strip():
-        return "这条消息是空的。请继续发送述职文字，发完回复「完成」。"
-    joined = len("\n".join([*parts, msg.text]))
-    if joined > MAX_CHARS:
-        return (f"内容已超过 {MAX_CHARS} 字，远超 1000 字的上限，这条没有收下。"
-                "请回复「完成」查看已收到部分的字数，或回复「取消」重新开始。")
-    parts.append(msg.text)
-    ctx.state["parts"] = parts
-    so_far = count_text("\n".join(parts)).total
-    return (f"已收到第 {len(parts)} 条，目前共 {so_far} 字。还有就继续发送；全部发完请回复「完成」，"
-            "回复「取消」退出。")
+
+
+DIALOG = ShuzhiDialog()
+
+
+def start(msg: Incoming, ctx: Context) -> str:
+    return DIALOG.start(msg, ctx)

@@ -11,6 +11,7 @@ rounded down.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -18,10 +19,10 @@ from typing import Any
 
 from handlers import plan_choice
 from handlers.base import Context, Incoming
+from handlers.dialog import Dialog, DialogState
 from handlers.plan_choice import cn_date, plans_of
 
 FLOW = "work_years"
-CANCEL = ("取消", "退出", "算了", "不用了")
 SWITCH = ("换计划", "换一个计划", "其他计划", "换个计划", "选计划")
 _ONGOING = r"(?:至今|到现在|到今|现在|今|目前|一直|now)"
 # A date: 2015年7月[1日] | 2015.7[.1] | 2015-07[-01] | 2015/7[/1] | 15年7月; month and day are
@@ -171,57 +172,108 @@ def _note(plan: Any) -> str:
     return f"（年限计算到 {cn_date(plan.as_of)}）" if plan.as_of else "（通知未写计算截止日）"
 
 
+PLAN_QUESTION = "工作年限要算到申报计划规定的截止日。您申报的是哪个计划？"
+
+
+@dataclasses.dataclass
+class State(DialogState):
+    step: str = "plan"  # plan → dates
+    choices: list[str] = dataclasses.field(default_factory=list)
+    default: str | None = None
+    plan: str | None = None
+    fails: int = 0
+
+
 def _menu(ctx: Context, plans: dict[str, Any], default: str | None) -> str:
     ids = plan_choice.ordered(plans)
-    ctx.enter(FLOW, step="plan", choices=ids, default=default)
-    return (plan_choice.offer(plans, ids, default, "工作年限要算到申报计划规定的截止日。您申报的是哪个计划？", _note)
-            + "\n（回复「取消」退出）")
+    ctx.enter(FLOW)
+    State(step="plan", choices=ids, default=default).save(ctx)
+    return plan_choice.offer(plans, ids, default, PLAN_QUESTION, _note) + "\n（回复「取消」退出）"
 
 
 def _dates_prompt(ctx: Context, plan: Any | None) -> str:
-    ctx.enter(FLOW, step="dates", plan=plan.id if plan else None)
+    ctx.enter(FLOW)
+    State(step="dates", plan=plan.id if plan else None).save(ctx)
     if plan is None:
         return "暂时读不到申报计划，将按今天计算。\n" + HOWTO
     plan_choice.remember(ctx, plan.id)
     return f"按「{plan.title}」计算，截止到 {cn_date(_as_of(plan))}。\n{HOWTO}"
 
 
-def start(msg: Incoming, ctx: Context) -> str:
-    plans = plans_of(ctx)
-    if len(plans) > 1:
-        return _menu(ctx, plans, plan_choice.remembered(ctx, plans))
-    return _dates_prompt(ctx, next(iter(plans.values()), None))
+class WorkYearsDialog(Dialog):
+    name = FLOW
+    title = "工作年限计算"
+    command = "工作年限"
+    State = State
 
+    def start(self, msg: Incoming, ctx: Context) -> str:
+        plans = plans_of(ctx)
+        it = ctx.it
+        named = [p for p in (it.plans if it else []) if p in plans]
+        if named:
+            return _dates_prompt(ctx, plans[named[0]])
+        if len(plans) > 1:
+            return _menu(ctx, plans, plan_choice.remembered(ctx, plans))
+        return _dates_prompt(ctx, next(iter(plans.values()), None))
 
-def handle(msg: Incoming, ctx: Context) -> str:
-    if msg.kind not in ("text", "voice"):
-        return "正在计算工作年限：请用文字发送工作起止时间，或回复「取消」退出。"
-    text = (msg.text or "").strip()
-    if text.strip("。.！!") in CANCEL:
+    def pending(self, ctx: Context) -> str | None:
+        st = State.load(ctx)
+        if st.step == "plan":
+            return plan_choice.offer(plans_of(ctx), st.choices, st.default, PLAN_QUESTION, _note)
+        return HOWTO
+
+    def accepts(self, msg: Incoming, ctx: Context) -> bool:
+        it = ctx.it
+        if it is None:
+            return False
+        st = State.load(ctx)
+        if it.text in SWITCH:
+            return True
+        if st.step == "plan":
+            return plan_choice.names_a_plan(ctx, st.choices, plans_of(ctx), st.default)
+        # Dates (or digits) are an attempt at the periods; a misread one gets the example.
+        return bool(re.search(r"\d|[〇一二三四五六七八九十]+年|至今|到现在|现在", it.text)) and not it.is_tool
+
+    def handle(self, msg: Incoming, ctx: Context) -> str:
+        if msg.kind not in ("text", "voice"):
+            return "正在计算工作年限：请用文字发送工作起止时间，或回复「取消」退出。"
+        it = ctx.it
+        text = it.text if it else (msg.text or "").strip()
+        plans = plans_of(ctx)
+        st = State.load(ctx)
+        if text in SWITCH and len(plans) > 1:
+            return _menu(ctx, plans, None)
+        if st.step == "plan":
+            pid = plan_choice.pick(ctx, st.choices, plans, st.default)
+            if pid is None:
+                hint = "回复「是」沿用，或" if st.default in plans else ""
+                return _retry(ctx, f"没认出是哪个计划，请{hint}回复列表里的序号（如「1」），或回复「取消」退出。")
+            return _dates_prompt(ctx, plans[pid])
+        plan = plans.get(st.plan or "")
+        as_of = _as_of(plan)
+        try:
+            periods = parse_periods(text, as_of)
+        except ValueError as exc:
+            return _retry(ctx, f"{exc}。\n{HOWTO}")
+        ctx.leave()
+        return format_result(compute(periods, as_of), plan, as_of)
+
+    def quit(self, msg: Incoming, ctx: Context) -> str:
         ctx.leave()
         return "已退出工作年限计算。需要时再发送「工作年限」。"
-    plans = plans_of(ctx)
-    if text in SWITCH and len(plans) > 1:
-        return _menu(ctx, plans, None)
-    if ctx.state.get("step") == "plan":
-        pid = plan_choice.pick(text, list(ctx.state.get("choices", [])), plans, ctx.state.get("default"))
-        if pid is None:
-            hint = "回复「是」沿用，或" if ctx.state.get("default") in plans else ""
-            return _retry(ctx, f"没认出是哪个计划，请{hint}回复列表里的序号（如「1」），或回复「取消」退出。")
-        return _dates_prompt(ctx, plans[pid])
-    plan = plans.get(ctx.state.get("plan") or "")
-    as_of = _as_of(plan)
-    try:
-        periods = parse_periods(text, as_of)
-    except ValueError as exc:
-        return _retry(ctx, f"{exc}。\n{HOWTO}")
-    ctx.leave()
-    return format_result(compute(periods, as_of), plan, as_of)
+
+
+DIALOG = WorkYearsDialog()
+
+
+def start(msg: Incoming, ctx: Context) -> str:
+    return DIALOG.start(msg, ctx)
 
 
 def _retry(ctx: Context, message: str) -> str:
-    fails = int(ctx.state.get("fails", 0)) + 1
-    ctx.state["fails"] = fails
-    if fails >= 2:
+    st = State.load(ctx)
+    st.fails += 1
+    st.save(ctx)
+    if st.fails >= 2:
         return message + "\n（日期写法举例：2015年7月、2015.7、2015-07-01；多段用逗号隔开。）"
     return message

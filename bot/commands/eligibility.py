@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = plans_sub.add_parser("validate", help="validate every plan file; exit 1 on the first error")
     v.add_argument("--dir", default=None, help="plans directory (default: PLANS_DIR)")
     v.set_defaults(func=run_validate)
+    from bot.commands import hr
+
+    hr.register_plans(plans_sub)  # draft / publish / rollback live with the HR workflow
 
 
 def run_eligibility(args: argparse.Namespace) -> int:
@@ -55,7 +58,7 @@ def run_eligibility(args: argparse.Namespace) -> int:
     if args.text:
         print(render_text(result, plan))
     else:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     return 0
 
 
@@ -78,4 +81,8 @@ def run_validate(args: argparse.Namespace) -> int:
             continue
         print(f"ok  {path.name}: {len(plan.routes)} routes, {len(plan.rules)} rules, "
               f"{len(plan.timeline)} timeline events")
+    if not args.dir:
+        from bot.commands.hr import report_missing_plans
+
+        report_missing_plans(get_settings())
     return 1 if bad else 0

@@ -1,4 +1,4 @@
-"""`db upgrade`, `timeline extract FILE`, `reminders upcoming`, `scheduler` (reminders)."""
+"""`db upgrade`, `timeline extract FILE`, `reminders upcoming|purge`, `scheduler` (reminders)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     upc = rsub.add_parser("upcoming", help="list what will be sent when")
     upc.add_argument("--limit", type=int, default=50)
     upc.set_defaults(func=reminders_upcoming)
+    pur = rsub.add_parser("purge", help="apply the retention policy now (the scheduler does it daily)")
+    pur.set_defaults(func=reminders_purge)
 
     p = sub.add_parser("scheduler", help="run the reminder scheduler as its own process")
     p.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
@@ -75,17 +77,38 @@ def reminders_upcoming(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_scheduler(args: argparse.Namespace) -> int:
-    import logging
-
-    from bot.reminders.scheduler import build
+def reminders_purge(args: argparse.Namespace) -> int:
+    from bot.db import get_engine
+    from bot.reminders.repo import ReminderRepo
     from bot.settings import get_settings
 
     s = get_settings()
+    counts = ReminderRepo(get_engine(s), s).purge_expired(s.retention_unfollowed_days, s.retention_deliveries_days)
+    print(f"已删除（取关超过 {s.retention_unfollowed_days} 天的用户；超过 {s.retention_deliveries_days} 天的发送记录）：")
+    for name, n in counts.items():
+        print(f"  {name}: {n}")
+    return 0
+
+
+def run_scheduler(args: argparse.Namespace) -> int:
+    import logging
+
+    from bot.readiness import StartupError, startup
+    from bot.reminders.scheduler import build
+    from bot.services import Services
+    from bot.settings import get_settings
+
+    s = get_settings()
+    services = Services(s)
+    try:  # a broken database stops the scheduler loudly, not one failing pass after another
+        startup(services, parts=("state", "database"))
+    except StartupError as e:
+        print(e, file=sys.stderr)
+        return 1
     kw = {"threads": args.threads}
     if args.lease:
         kw["lease_s"] = args.lease
-    sched = build(s, **kw)
+    sched = build(s, services, **kw)
     if args.once:
         t = sched.run_once()
         print(f"claimed {t.claimed}, sent {t.sent}, retry {t.retry}, failed {t.failed}, cancelled {t.cancelled}")

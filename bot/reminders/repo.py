@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.db import deliveries, outbox, plan_sync, subscriptions, users, utcnow
+from bot.db import deliveries, outbox, plan_sync, scrub, subscriptions, users, utcnow
 from bot.reminders.plans import PlanInfo
 from bot.reminders.schedule import due_at, points
 from bot.settings import Settings
@@ -117,10 +117,35 @@ class ReminderRepo:
                              .values(status="cancelled")).rowcount
 
     def forget_user(self, openid: str) -> dict[str, int]:
-        """「删除我的信息」: every row that names the user, in every table."""
+        """「删除我的信息」: every row that names the user, in every table, and (SQLite) no copy
+        left in the file's free pages or its WAL."""
         with self.engine.begin() as c:
-            return {t.name: c.execute(delete(t).where(t.c.openid == openid)).rowcount
-                    for t in (subscriptions, outbox, deliveries, users)}
+            counts = {t.name: c.execute(delete(t).where(t.c.openid == openid)).rowcount
+                      for t in (subscriptions, outbox, deliveries, users)}
+        scrub(self.engine)
+        return counts
+
+    def purge_expired(self, unfollowed_days: int, deliveries_days: int) -> dict[str, int]:
+        """The retention policy (README, "Personal data"): users who unfollowed and have not
+        written for `unfollowed_days`, with every row naming them; delivery log rows and
+        finished reminders older than `deliveries_days`."""
+        now = self.clock()
+        cut_users = now - dt.timedelta(days=unfollowed_days)
+        cut_log = now - dt.timedelta(days=deliveries_days)
+        gone = select(users.c.openid).where(
+            users.c.unsubscribed.is_(True), func.coalesce(users.c.last_message_at, users.c.created) < cut_users)
+        with self.engine.begin() as c:
+            counts = {f"{t.name}_of_unfollowed": c.execute(delete(t).where(t.c.openid.in_(gone))).rowcount
+                      for t in (subscriptions, outbox, deliveries)}
+            counts["users_unfollowed"] = c.execute(delete(users).where(users.c.openid.in_(gone))).rowcount
+            counts["deliveries_old"] = c.execute(delete(deliveries).where(deliveries.c.at < cut_log)).rowcount
+            # Finished rows only, and due long ago: re-syncing a plan never re-creates them
+            # (past reminders are not queued).
+            counts["outbox_old"] = c.execute(delete(outbox).where(
+                outbox.c.status.in_(("sent", "failed", "cancelled")), outbox.c.due_at < cut_log)).rowcount
+        if any(counts.values()):
+            scrub(self.engine)
+        return counts
 
     # --- subscriptions ---------------------------------------------------------------------
     def subscribe(self, openid: str, plan: PlanInfo, role: str) -> int:

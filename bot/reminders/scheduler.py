@@ -4,6 +4,10 @@ thread pool (WeChat calls are blocking HTTP), record every outcome, repeat.
 Runs inside `serve` (a daemon thread started from the app lifespan) or alone
 (`python -m bot scheduler`). Several schedulers may run at once: claims are atomic, see
 bot/reminders/repo.py for the exactly-once argument and its residual window.
+
+Once a day a pass also applies the retention policy (`ReminderRepo.purge_expired`). Every
+pass is recorded (`last_pass`, `last_error`, and a heartbeat in the state store) for the
+readiness check (bot/readiness.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import logging
 import os
 import socket
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,10 +50,13 @@ class Tally:
             self.by_code[k] = self.by_code.get(k, 0) + v
 
 
+PURGE_EVERY_S = 86400.0
+
+
 class Scheduler:
     def __init__(self, repo: ReminderRepo, sender: Sender, settings: Settings, *, threads: int = 16,
                  batch: int | None = None, lease_s: float = LEASE_S, worker: str | None = None,
-                 plans_dir: Path | None = None) -> None:
+                 plans_dir: Path | None = None, heartbeat: Callable[[], None] | None = None) -> None:
         self.repo, self.sender, self.settings = repo, sender, settings
         # When set, plan files are re-synced into the outbox whenever they change (an HR
         # officer publishes a timeline, a new year's plan is added).
@@ -60,6 +69,29 @@ class Scheduler:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reminder")
         self._stop = threading.Event()
+        # For the readiness check: when the loop started, its last good pass, its last error.
+        self.started = time.time()
+        self.last_pass: float | None = None
+        self.last_error: str | None = None
+        self.thread: threading.Thread | None = None
+        self.heartbeat = heartbeat
+        self._purged_at: float | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.thread is None or self.thread.is_alive()
+
+    def purge_if_due(self) -> dict[str, int] | None:
+        """The retention purge, at most once per PURGE_EVERY_S (and at the first pass)."""
+        now = time.monotonic()
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY_S:
+            return None
+        counts = self.repo.purge_expired(self.settings.retention_unfollowed_days,
+                                         self.settings.retention_deliveries_days)
+        self._purged_at = now
+        if any(counts.values()):
+            log.info("retention purge: %s", counts)
+        return counts
 
     @property
     def clock(self) -> Clock:
@@ -83,6 +115,10 @@ class Scheduler:
             self.sync_plans_if_changed()
         except Exception:  # an invalid plan file must not stop deliveries already queued
             log.exception("could not sync plans into the reminder outbox")
+        try:
+            self.purge_if_due()
+        except Exception:  # retried next pass; deliveries go on
+            log.exception("retention purge failed")
         total = Tally()
         if in_quiet(to_local(self.clock(), self.settings), self.settings):
             return total  # rows due during an outage wait for the end of the quiet hours
@@ -125,7 +161,11 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except Exception:  # a database hiccup must not end the loop
+                self.last_pass, self.last_error = time.time(), None
+                if self.heartbeat is not None:
+                    self.heartbeat()
+            except Exception as e:  # a database hiccup must not end the loop
+                self.last_error = f"{type(e).__name__}: {e}"
                 log.exception("scheduler pass failed; retrying in %ss", interval)
             self._stop.wait(interval)
 
@@ -142,12 +182,21 @@ def build(settings: Settings, services: Any = None, clock: Clock = utcnow, **kw:
 
     services = services or Services(settings)
     repo = ReminderRepo(get_engine(settings), settings, clock)
+    ttl = max(3 * settings.scheduler_interval_s, 180.0)
+
+    def heartbeat() -> None:  # read by /readyz in web workers when the scheduler runs apart
+        from bot.readiness import HEARTBEAT_KEY
+
+        services.store.set_json(HEARTBEAT_KEY, {"at": time.time(), "worker": socket.gethostname()}, ttl)
+
+    kw.setdefault("heartbeat", heartbeat)
     return Scheduler(repo, WeChatSender(services.wechat), settings, plans_dir=settings.plans_dir, **kw)
 
 
 def start_in_thread(settings: Settings, services: Any = None) -> Scheduler:
     """For `serve`: the scheduler loop in a daemon thread; `stop()` it on shutdown."""
     sched = build(settings, services)
-    threading.Thread(target=sched.run_forever, name="reminder-scheduler", daemon=True).start()
+    sched.thread = threading.Thread(target=sched.run_forever, name="reminder-scheduler", daemon=True)
+    sched.thread.start()
     log.info("reminder scheduler started in-process (every %ss)", settings.scheduler_interval_s)
     return sched

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from bot.routes.jsonbody import BadJSON, read_json
 from knowledge.eligibility.facts import FactError
 from knowledge.eligibility.rules import evaluate
 
@@ -16,17 +16,19 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api", tags=["eligibility"])
 
+MAX_BODY = 64 * 1024  # facts are a few dozen fields; free-text answers are short
 
-def _bad(message: str) -> HTTPException:
-    return HTTPException(status_code=400, detail=message)
+
+def _bad(message: str, status: int = 400) -> HTTPException:
+    return HTTPException(status_code=status, detail=message)
 
 
 @router.post("/eligibility")
 async def eligibility(request: Request) -> dict[str, Any]:
     try:
-        body = json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _bad("请求体不是合法的 JSON") from exc
+        body = await read_json(request, MAX_BODY)
+    except BadJSON as exc:
+        raise _bad(exc.message, exc.status) from None
     if not isinstance(body, dict) or not isinstance(body.get("plan"), str):
         raise _bad('请求体应为 {"plan": "计划编号", "facts": {…}}')
     unknown_keys = set(body) - {"plan", "facts", "as_of"}
@@ -35,7 +37,8 @@ async def eligibility(request: Request) -> dict[str, Any]:
     plans = request.app.state.services.plans
     plan = plans.get(body["plan"])
     if plan is None:
-        raise _bad(f"未知的评审计划「{body['plan']}」；可用：{', '.join(sorted(plans))}")
+        name = body["plan"] if len(body["plan"]) <= 80 else body["plan"][:80] + "…"
+        raise _bad(f"未知的评审计划「{name}」；可用：{', '.join(sorted(plans))}")
     as_of = None
     if body.get("as_of") is not None:
         try:
@@ -43,6 +46,8 @@ async def eligibility(request: Request) -> dict[str, Any]:
         except ValueError as exc:
             raise _bad("as_of 应为 YYYY-MM-DD 日期（仅用于通知未规定截止日期的计划）") from exc
     try:
-        return evaluate(plan, body.get("facts") or {}, as_of=as_of)
+        return evaluate(plan, body.get("facts") or {}, as_of=as_of).to_dict()
     except FactError as exc:
         raise _bad(f"条件有误：{exc}") from exc
+    except (OverflowError, RecursionError) as exc:  # numbers past what a date or a count can be
+        raise _bad("条件有误：数值超出范围。") from exc

@@ -1,5 +1,6 @@
 """`GET /hr/reminders`: subscriber counts per plan and reminder delivery results, for HR
-officers (Bearer token or ?token= = ADMIN_TOKEN; 403 otherwise or when no token is set).
+officers (`Authorization: Bearer <ADMIN_TOKEN>`; 403 otherwise or when no token is set). The token is
+never read from the URL: URLs end up in access logs, browser history and Referer headers.
 Only OpenIDs identify users here: the bot keeps no names or phone numbers."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/hr")
 
 def _check(request: Request) -> None:
     token = request.app.state.services.settings.admin_token
-    given = request.query_params.get("token", "")
+    given = ""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         given = auth[7:].strip()

@@ -36,7 +36,7 @@ router = APIRouter(prefix="/simulator", dependencies=[Depends(dev_only)], includ
 
 
 class Outgoing(BaseModel):
-    user: str = Field(min_length=1, max_length=64, pattern=r"^[\w-]+$")
+    user: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")  # an OpenID's alphabet
     text: str = Field("", max_length=4000)
     mode: Literal["plain", "compat", "aes"] = "plain"
     event: str = Field("", max_length=32)  # subscribe | CLICK …; empty = a text message
@@ -68,7 +68,7 @@ async def send(m: Outgoing, request: Request) -> dict[str, object]:
     codec = WebhookCodec(request.app.state.services.settings)
     encrypt = m.mode != "plain"
     params, body = codec.sign_request(_xml(m), encrypt=encrypt, compat=m.mode == "compat")
-    url = str(request.base_url).rstrip("/") + "/wechat"
+    url = _own_webhook(request)
     async with httpx.AsyncClient(timeout=15) as client:
         r = await client.post(url, params=params, content=body.encode("utf-8"),
                               headers={"Content-Type": "text/xml"})
@@ -81,6 +81,19 @@ async def send(m: Outgoing, request: Request) -> dict[str, object]:
     except WeChatError:
         return {"status": 200, "reply": None, "note": "回复无法解析"}
     return {"status": 200, "reply": fields.get("Content", ""), "encrypted": "<Encrypt>" in r.text}
+
+
+def _own_webhook(request: Request) -> str:
+    """This server's own /wechat, from the socket it listens on — never from the Host header,
+    which the client chooses: the simulator signs with the real token and must not hand a
+    signed request to another host."""
+    server = request.scope.get("server")
+    if not server or server[1] is None:
+        raise HTTPException(status_code=400, detail="simulator needs a TCP listener")
+    host, port = server[0], server[1]
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}/wechat"
 
 
 @router.get("/messages")

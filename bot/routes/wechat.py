@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from bot.gateway import Gateway, read_limited
+from bot.gateway import Gateway
+from bot.limits import read_limited
 
 router = APIRouter()
 
 
-def gateway(request: Request) -> Gateway:
-    gw = getattr(request.app.state, "gateway", None)
+def gateway_of(app: FastAPI) -> Gateway:
+    gw = getattr(app.state, "gateway", None)
     if gw is None:
-        gw = request.app.state.gateway = Gateway(request.app.state.services)
+        gw = app.state.gateway = Gateway(app.state.services)
     return gw
 
 
 @router.get("/wechat")
 async def verify(request: Request) -> PlainTextResponse:
-    status, text = gateway(request).verify(dict(request.query_params))
+    status, text = gateway_of(request.app).verify(dict(request.query_params))
     return PlainTextResponse(text, status_code=status)
 
 
 @router.post("/wechat")
 async def receive(request: Request) -> Response:
-    gw = gateway(request)
+    gw = gateway_of(request.app)
     limit = gw.settings.max_body_bytes
     declared = request.headers.get("content-length", "")
     body = None if declared.isdigit() and int(declared) > limit else await read_limited(request.stream(), limit)

@@ -1,20 +1,22 @@
 """Two stores behind one contract: durable keys on PostgreSQL, short-lived ones on Redis.
 
 Dialog state (`dialog:*`) must survive a Redis restart and is backed up with the database;
-dedup claims, per-user locks, pending long answers and the access token are short-lived,
-hot and carry TTLs, which Redis serves fastest. `open_store` builds this when both
+so must what a message changes together with it: the rest of a long answer (`pending:*`) and
+the record that the message was applied (`done:*`, bot/journal.py), which are written in the
+same transaction. Dedup claims, per-user locks, cached replies and the access token are
+short-lived, hot and carry TTLs, which Redis serves fastest. `open_store` builds this when both
 DATABASE_URL (PostgreSQL) and REDIS_URL are set and STATE_URL is empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from bot.settings import Settings
-from bot.store.base import StateStore
+from bot.store.base import Op, StateStore
 
-DURABLE_PREFIXES = ("dialog:",)
+DURABLE_PREFIXES = ("dialog:", "pending:", "done:")
 
 
 class SplitStore(StateStore):
@@ -23,6 +25,7 @@ class SplitStore(StateStore):
         self.durable = durable
         self.ephemeral = ephemeral
         self.durable_prefixes = durable_prefixes
+        self.where = f"{durable.where} + {ephemeral.where}"
 
     def _for(self, key: str) -> StateStore:
         return self.durable if key.startswith(self.durable_prefixes) else self.ephemeral
@@ -47,13 +50,39 @@ class SplitStore(StateStore):
         if ephemeral:
             self.ephemeral.delete(*ephemeral)
 
+    def renew(self, key: str, token: str, ttl_s: float) -> bool:
+        return self._for(key).renew(key, token, ttl_s)
+
+    def release(self, key: str, token: str) -> None:
+        self._for(key).release(key, token)
+
+    def apply(self, ops: Sequence[Op]) -> None:
+        # Atomic when every key lives on one side, which is how the durable prefixes are
+        # chosen for what a message writes; a mixed batch writes the durable side first.
+        durable = [op for op in ops if self._for(op[1]) is self.durable]
+        ephemeral = [op for op in ops if self._for(op[1]) is self.ephemeral]
+        self.durable.apply(durable)
+        self.ephemeral.apply(ephemeral)
+
+    def scan(self, prefix: str) -> list[str]:
+        return self._for(prefix).scan(prefix)
+
+    def scrub(self) -> None:
+        self.durable.scrub()
+        self.ephemeral.scrub()
+
+    def check(self, thorough: bool = False) -> None:
+        self.durable.check(thorough)
+        self.ephemeral.check(thorough)
+
     @contextmanager
-    def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
+    def lock(self, name: str, timeout_s: float = 30.0, lease_s: float | None = None) -> Iterator[None]:
         # Locks are leases polled at high rate: always on the fast store.
-        with self.ephemeral.lock(name, timeout_s):
+        with self.ephemeral.lock(name, timeout_s, lease_s):
             yield
 
     def close(self) -> None:
+        self.leases.close()
         self.durable.close()
         self.ephemeral.close()
 

@@ -12,8 +12,7 @@ import hashlib
 import logging
 import random
 import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,9 +36,10 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from bot.store.base import StateStore, wait_for_lease
+from bot.files import private_file
+from bot.store.base import Op, StateStore, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,13 @@ def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _rec):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA secure_delete=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
@@ -70,6 +71,7 @@ class SQLStore(StateStore):
     def __init__(self, url: str, table: str = "state_kv") -> None:
         # `table` lets parallel test runs (or two deployments) share one database.
         self.url = url
+        self.where = f"state store {self.engine_where(url)}"
         self.engine = _engine(url)
         self.metadata = MetaData()
         self.kv = Table(
@@ -78,7 +80,11 @@ class SQLStore(StateStore):
             Column("value", Text, nullable=False),
             Column("expires", Float, nullable=True, index=True),  # unix time; NULL = never
         )
-        self._create_table()
+        try:
+            self._create_table()
+        except SQLAlchemyError as e:
+            self.engine.dispose()
+            raise StoreError(f"{self.where}: {e.__class__.__name__}: {getattr(e, 'orig', e)}") from e
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
@@ -169,20 +175,68 @@ class SQLStore(StateStore):
             with self.engine.begin() as c:
                 c.execute(delete(self.kv).where(self.kv.c.key.in_(keys)))
 
-    @contextmanager
-    def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
-        key, token = f"lock:{name}", uuid.uuid4().hex
-        wait_for_lease(lambda: self.add(key, token, ttl_s=timeout_s), name, timeout_s)
+    def renew(self, key: str, token: str, ttl_s: float) -> bool:
+        with self.engine.begin() as c:
+            return c.execute(self.kv.update().where(self.kv.c.key == key, self.kv.c.value == token)
+                             .values(expires=self._exp(ttl_s))).rowcount == 1
+
+    def release(self, key: str, token: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(delete(self.kv).where(self.kv.c.key == key, self.kv.c.value == token))
+
+    def apply(self, ops: Sequence[Op]) -> None:
+        if not ops:
+            return
+        with self.engine.begin() as c:
+            for op in ops:
+                if op[0] == "set":
+                    stmt = self._insert(self.kv).values(key=op[1], value=op[2], expires=self._exp(op[3]))
+                    c.execute(stmt.on_conflict_do_update(
+                        index_elements=[self.kv.c.key],
+                        set_={"value": stmt.excluded.value, "expires": stmt.excluded.expires}))
+                else:
+                    c.execute(delete(self.kv).where(self.kv.c.key == op[1]))
+
+    def scan(self, prefix: str) -> list[str]:
+        now = time.time()
+        with self.engine.connect() as c:
+            return list(c.execute(select(self.kv.c.key).where(
+                self.kv.c.key.startswith(prefix, autoescape=True),
+                or_(self.kv.c.expires.is_(None), self.kv.c.expires > now))).scalars())
+
+    def scrub(self) -> None:
+        # SQLite: see SQLiteStore.scrub. PostgreSQL reclaims deleted rows with (auto)vacuum.
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as c:
+                c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def check(self, thorough: bool = False) -> None:
         try:
+            with self.engine.connect() as c:
+                if thorough and self.engine.dialect.name == "sqlite":
+                    result = c.exec_driver_sql("PRAGMA quick_check").scalar()
+                    if result != "ok":
+                        raise StoreError(f"{self.where}: integrity check failed: {result}")
+                c.execute(select(self.kv.c.key).limit(1)).all()
+        except SQLAlchemyError as e:
+            raise StoreError(f"{self.where}: {e.__class__.__name__}: {getattr(e, 'orig', e)}") from e
+        super().check(thorough)
+
+    @staticmethod
+    def engine_where(url: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def lock(self, name: str, timeout_s: float = 30.0, lease_s: float | None = None) -> Iterator[None]:
+        with self._lease_lock(name, timeout_s, lease_s):
             yield
-        finally:
-            # Only our own lease: if it expired and someone else holds it now, leave theirs.
-            with self.engine.begin() as c:
-                c.execute(delete(self.kv).where(self.kv.c.key == key, self.kv.c.value == token))
 
     def drop(self) -> None:
         """Remove the table (tests)."""
         self.metadata.drop_all(self.engine)
 
     def close(self) -> None:
+        self.leases.close()
         self.engine.dispose()

@@ -3,19 +3,24 @@
 One connection per thread (WAL mode) for files; `:memory:` uses one shared connection behind
 a lock, since every new connection to `:memory:` would be a different, empty database.
 Expired rows are invisible at once and purged now and then so dedup keys do not pile up.
+Deleted rows are overwritten (`secure_delete`), and `scrub()` empties the WAL, so data a user
+asked to erase is not left in the file's free pages or the log.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
-from bot.store.base import NamedLocks, StateStore, wait_for_lease
+from bot.files import private_file
+from bot.store.base import NamedLocks, Op, StateStore, StoreError
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL);
@@ -27,9 +32,10 @@ _PURGE_EVERY = 1000  # writes between purges of expired rows
 class SQLiteStore(StateStore):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self.where = f"state store {self.path}"
         self._memory = self.path == ":memory:"
         if not self._memory:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(self.path))
         self._local = threading.local()
         self._shared: sqlite3.Connection | None = None
         self._mem_lock = threading.RLock()
@@ -38,11 +44,16 @@ class SQLiteStore(StateStore):
         self._write_lock = threading.Lock()
         self._named = NamedLocks()
         self._writes = 0
-        with self._op() as c:
-            c.executescript(_SCHEMA)
+        try:
+            with self._op() as c:
+                c.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as e:  # e.g. "file is not a database": say which file
+            self.close()
+            raise StoreError(f"{self.where}: {e}") from e
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA secure_delete=ON")
         if not self._memory:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -102,12 +113,15 @@ class SQLiteStore(StateStore):
     def add(self, key: str, value: str, ttl_s: float | None = None) -> bool:
         if self.get(key) is not None:  # a live key: refuse without taking the write lock
             return False
-        with self._tx() as c:
-            c.execute("DELETE FROM kv WHERE key=? AND expires IS NOT NULL AND expires<=?", (key, time.time()))
-            cur = c.execute("INSERT OR IGNORE INTO kv(key, value, expires) VALUES(?,?,?)",
-                            (key, value, self._exp(ttl_s)))
-            created = cur.rowcount == 1
-        return created
+        # One statement: insert, or take over a row whose lease has expired; a live row wins.
+        with self._write_lock, self._op() as c:
+            row = c.execute(
+                "INSERT INTO kv(key, value, expires) VALUES(?,?,?) ON CONFLICT(key) DO UPDATE "
+                "SET value=excluded.value, expires=excluded.expires "
+                "WHERE kv.expires IS NOT NULL AND kv.expires<=? RETURNING 1",
+                (key, value, self._exp(ttl_s), time.time())).fetchone()
+        self._maybe_purge()
+        return row is not None
 
     def incr(self, key: str, amount: int = 1, ttl_s: float | None = None) -> int:
         with self._tx() as c:
@@ -123,21 +137,63 @@ class SQLiteStore(StateStore):
             with self._write_lock, self._op() as c:
                 c.executemany("DELETE FROM kv WHERE key=?", [(k,) for k in keys])
 
-    @contextmanager
-    def lock(self, name: str, timeout_s: float = 30.0) -> Iterator[None]:
-        # Threads of this process queue on a real lock; the lease row excludes other
-        # processes. The lease has a random token: a crashed holder cannot block others
-        # forever, and a holder whose lease ran out cannot delete the next holder's row.
-        with self._named.hold(name, timeout_s):
-            key, token = f"lock:{name}", uuid.uuid4().hex
-            wait_for_lease(lambda: self.add(key, token, ttl_s=timeout_s), name, timeout_s)
+    def renew(self, key: str, token: str, ttl_s: float) -> bool:
+        with self._write_lock, self._op() as c:
+            cur = c.execute("UPDATE kv SET expires=? WHERE key=? AND value=?", (self._exp(ttl_s), key, token))
+        return cur.rowcount == 1
+
+    def release(self, key: str, token: str) -> None:
+        with self._write_lock, self._op() as c:
+            c.execute("DELETE FROM kv WHERE key=? AND value=?", (key, token))
+
+    def apply(self, ops: Sequence[Op]) -> None:
+        if not ops:
+            return
+        with self._tx() as c:
+            for op in ops:
+                if op[0] == "set":
+                    c.execute("INSERT INTO kv(key, value, expires) VALUES(?,?,?) ON CONFLICT(key) DO UPDATE "
+                              "SET value=excluded.value, expires=excluded.expires",
+                              (op[1], op[2], self._exp(op[3])))
+                else:
+                    c.execute("DELETE FROM kv WHERE key=?", (op[1],))
+
+    def scan(self, prefix: str) -> list[str]:
+        with self._op() as c:
+            rows = c.execute("SELECT key FROM kv WHERE key >= ? AND key < ? AND (expires IS NULL OR expires > ?)",
+                             (prefix, prefix + "\U0010ffff", time.time())).fetchall()
+        return [r[0] for r in rows]
+
+    def scrub(self) -> None:
+        if self._memory:
+            return
+        with self._write_lock, self._op() as c:
+            # TRUNCATE: the old pages copied into the database (where secure_delete zeroed the
+            # deleted rows) and the log file emptied. Readers in other processes can delay it;
+            # then the next checkpoint finishes the job.
+            busy, _log, _done = c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.info("WAL of %s still in use by a reader; the next checkpoint empties it", self.path)
+
+    def check(self, thorough: bool = False) -> None:
+        if thorough:
             try:
-                yield
-            finally:
-                with self._write_lock, self._op() as c:
-                    c.execute("DELETE FROM kv WHERE key=? AND value=?", (key, token))
+                with self._op() as c:
+                    result = c.execute("PRAGMA quick_check").fetchone()[0]
+            except sqlite3.DatabaseError as e:
+                raise StoreError(f"{self.where}: {e}") from e
+            if result != "ok":
+                raise StoreError(f"{self.where}: integrity check failed: {result}")
+        super().check(thorough)
+
+    @contextmanager
+    def lock(self, name: str, timeout_s: float = 30.0, lease_s: float | None = None) -> Iterator[None]:
+        # Threads of this process queue on a real lock; the lease row excludes other processes.
+        with self._named.hold(name, timeout_s), self._lease_lock(name, timeout_s, lease_s):
+            yield
 
     def close(self) -> None:
+        self.leases.close()
         if self._shared is not None:
             self._shared.close()
             self._shared = None
@@ -145,3 +201,4 @@ class SQLiteStore(StateStore):
         if conn is not None:
             conn.close()
             self._local.conn = None
+

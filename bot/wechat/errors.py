@@ -81,4 +81,16 @@ class MalformedMessage(WebhookRejected):
 
 
 class BodyTooLarge(WebhookRejected):
-    status = 400
+    status = 413
+
+
+class ReplayedRequest(WebhookRejected):
+    """A (timestamp, nonce) seen before with another body: a signature lifted from a log."""
+
+    status = 403
+
+
+class PlaintextRefused(WebhookRejected):
+    """安全模式 is required (WECHAT_REQUIRE_AES) and the request is not encrypted."""
+
+    status = 403

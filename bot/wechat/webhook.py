@@ -1,9 +1,10 @@
 """The webhook wire format: signatures, replay window, AES (安全/兼容 modes), hardened XML.
 
 Everything here is pure and synchronous; bot/gateway.py decides what to do with a message.
-Order of checks on POST: body size → `signature` (403) → timestamp (403) → outer XML (400)
-→ `msg_signature` (403) → AES decrypt + AppID (403) → inner XML (400). Nothing reaches a
-handler unless every check passed.
+Order of checks on POST: body size → `signature` (403) → timestamp (403) → 安全模式 required
+(403) → outer XML (400) → `msg_signature` (403) → AES decrypt + AppID (403) → inner XML and
+field shapes (400). Nothing reaches a handler unless every check passed. (The gateway then
+refuses a reused timestamp + nonce: that needs the shared store.)
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -28,12 +30,20 @@ from bot.wechat.errors import (
     InvalidAppId,
     InvalidSignature,
     MalformedMessage,
+    PlaintextRefused,
     StaleTimestamp,
 )
 from handlers.base import Incoming
 
 REPLAY_WINDOW_S = 300
 _KINDS = {"text": "text", "voice": "voice", "image": "image", "event": "event"}
+# Shapes of the fields that end up in keys, logs and database columns. WeChat's own values
+# are far inside these (OpenIDs are 28 characters, MsgIds 64-bit numbers); anything else is
+# not a message from WeChat.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MSG_ID = re.compile(r"[0-9]{1,32}")
+MAX_FIELD_CHARS = {"MediaId": 256, "EventKey": 512, "Event": 64, "MsgType": 32}
 
 
 def sign(token: str, *parts: str) -> str:
@@ -74,13 +84,18 @@ def to_incoming(fields: Mapping[str, str]) -> Incoming:
     text = fields.get("Content", "") if kind == "text" else ""
     if kind == "voice":
         text = fields.get("Recognition", "")
-    try:
-        create_time = int(fields.get("CreateTime") or 0)
-    except ValueError:
-        raise MalformedMessage("CreateTime is not a number") from None
+    created = fields.get("CreateTime") or "0"
+    if not _TIMESTAMP.fullmatch(created):
+        raise MalformedMessage("CreateTime is not a number of seconds")
+    create_time = int(created)
     user = fields.get("FromUserName", "")
-    if not user:
-        raise MalformedMessage("no FromUserName")
+    if not _OPENID.fullmatch(user):
+        raise MalformedMessage("FromUserName missing or not an OpenID")
+    if fields.get("MsgId") and not _MSG_ID.fullmatch(fields["MsgId"]):
+        raise MalformedMessage("MsgId is not a number")
+    for name, limit in MAX_FIELD_CHARS.items():
+        if len(fields.get(name, "")) > limit:
+            raise MalformedMessage(f"{name} longer than {limit} characters")
     return Incoming(user=user, kind=kind, text=text.strip(), event=fields.get("Event", ""),  # type: ignore[arg-type]
                     event_key=fields.get("EventKey", ""), media_id=fields.get("MediaId", ""),
                     msg_id=fields.get("MsgId", ""), create_time=create_time, raw_type=raw)
@@ -93,6 +108,7 @@ class WebhookCodec:
         self.token = settings.wechat_token
         self.app_id = settings.wechat_app_id
         self.max_body = settings.max_body_bytes
+        self.require_aes = settings.aes_required
         key = base64.b64decode(settings.wechat_aes_key + "=")
         if len(key) != 32:
             raise ValueError("WECHAT_AES_KEY must be the 43-character EncodingAESKey")
@@ -106,11 +122,10 @@ class WebhookCodec:
 
     @staticmethod
     def check_timestamp(params: Mapping[str, str], now: float | None = None) -> None:
-        try:
-            ts = int(params.get("timestamp", ""))
-        except ValueError:
-            raise StaleTimestamp("timestamp missing") from None
-        if abs((now or time.time()) - ts) > REPLAY_WINDOW_S:
+        raw = params.get("timestamp", "")
+        if not _TIMESTAMP.fullmatch(raw):  # also keeps a 400-digit number out of float arithmetic
+            raise StaleTimestamp("timestamp missing or not a number of seconds")
+        if abs((now or time.time()) - int(raw)) > REPLAY_WINDOW_S:
             raise StaleTimestamp("timestamp outside the replay window")
 
     def verify_get(self, params: Mapping[str, str]) -> str:
@@ -125,8 +140,12 @@ class WebhookCodec:
             raise BodyTooLarge(f"body over {self.max_body} bytes")
         self.check_signature(params)
         self.check_timestamp(params)
+        encrypted = params.get("encrypt_type", "raw").lower() == "aes"
+        if self.require_aes and not encrypted:
+            # Plaintext mode signs only token + timestamp + nonce, not the body.
+            raise PlaintextRefused("plaintext request refused: 安全模式 (encrypt_type=aes) is required")
         fields = parse_xml(body)
-        if params.get("encrypt_type", "raw").lower() != "aes":
+        if not encrypted:
             return fields, False
         encrypt = fields.get("Encrypt", "")
         if not encrypt:

@@ -26,6 +26,7 @@ from knowledge.eligibility.facts import (
     validate_facts,
 )
 from knowledge.eligibility.plans import AnyOf, Plan, Rule
+from knowledge.eligibility.verdict import RouteVerdict, RuleResult, Verdict, WhatIf
 
 log = logging.getLogger(__name__)
 
@@ -493,18 +494,10 @@ def _eval_rule(env: Env, rule: Rule) -> Outcome:
     return out
 
 
-def _item(plan: Plan, rule: Rule, out: Outcome) -> dict[str, Any]:
-    d: dict[str, Any] = {
-        "rule": rule.id, "title": rule.title, "message": out.message,
-        "clause": rule.clause.model_dump(), "cite": plan.cite(rule.clause),
-    }
-    if out.assumed:
-        d["assumed"] = True
-    if out.inconsistent:
-        d["inconsistent"] = out.inconsistent
-    if out.needs:
-        d["needs"] = out.needs
-    return d
+def _item(plan: Plan, rule: Rule, out: Outcome) -> RuleResult:
+    return RuleResult(rule=rule.id, title=rule.title, message=out.message, clause=rule.clause.model_dump(),
+                      cite=plan.cite(rule.clause), needs=list(out.needs), assumed=out.assumed,
+                      inconsistent=out.inconsistent)
 
 
 # The facts each check reads besides its `fact` / `transfer_fact` parameter: which answers a
@@ -546,7 +539,7 @@ def _order(facts: set[str]) -> list[str]:
 
 
 def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
-             what_if: bool = True) -> dict[str, Any]:
+             what_if: bool = True) -> Verdict:
     """Evaluate every route of the plan. `facts` may be raw JSON (validated here)."""
     facts = validate_facts(facts, plan.as_of or as_of)
     cutoff = plan.as_of or as_of or dt.date.today()
@@ -558,14 +551,14 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
             cache[rule_id] = _eval_rule(env, plan.rule(rule_id))
         return cache[rule_id]
 
-    routes: dict[str, Any] = {}
+    routes: dict[str, RouteVerdict] = {}
     missing: set[str] = set()
     notes: list[str] = []
     advice_seen: set[str] = set()
     for route in plan.routes:
-        failed: list[dict[str, Any]] = []
-        unknown: list[dict[str, Any]] = []
-        passed: list[dict[str, Any]] = []
+        failed: list[RuleResult] = []
+        unknown: list[RuleResult] = []
+        passed: list[RuleResult] = []
         needs: set[str] = set()
         fail_needs: list[set[str]] = []
         for item in [*plan.general_rules, *route.rules]:
@@ -611,19 +604,14 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
         # A route for a group the answers never establish (机关调出, 转评) is not "met" on
         # the shared conditions alone.
         unestablished = bool(route.applies_to) and not route.rules
-        routes[route.id] = {
-            "title": route.title,
-            "eligible": eligible,
-            "conditions_complete": route.conditions_complete,
-            "applies_to": route.applies_to,
-            "stated_conditions_met": not failed and not unknown and not unestablished,
-            "platform_choice": route.platform_choice,
-            "failed": failed, "unknown": unknown, "passed": passed,
-            "notes": [n.text + (f"〔{_path(n.clause)}〕" if n.clause else "") for n in route.notes],
-        }
-    eligible_routes = [r.id for r in plan.routes if routes[r.id]["eligible"] is True]
+        routes[route.id] = RouteVerdict(
+            id=route.id, title=route.title, eligible=eligible, conditions_complete=route.conditions_complete,
+            applies_to=route.applies_to, stated_conditions_met=not failed and not unknown and not unestablished,
+            platform_choice=route.platform_choice, failed=failed, unknown=unknown, passed=passed,
+            notes=[n.text + (f"〔{_path(n.clause)}〕" if n.clause else "") for n in route.notes])
+    eligible_routes = [r.id for r in plan.routes if routes[r.id].eligible is True]
     met_incomplete = [r.id for r in plan.routes
-                      if routes[r.id]["stated_conditions_met"] and not r.conditions_complete]
+                      if routes[r.id].stated_conditions_met and not r.conditions_complete]
     if plan.as_of is None and plan_counts_years(plan):  # a plan without year rules counts no years
         notes.insert(0, f"本通知未规定年限计算截止日期，以下年限按 {cn_date(cutoff)} 计算。")
     conditions_note = None
@@ -634,30 +622,30 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
         notes.append(n.text + (f"〔{_path(n.clause)}〕" if n.clause else ""))
     materials = {rid: [{"text": m.text, "cite": plan.cite(m.clause)} for m in plan.materials(rid)]
                  for rid in [*eligible_routes, *met_incomplete]}
-    result: dict[str, Any] = {
-        "plan": plan.id,
-        "plan_title": plan.title,
-        "as_of": cutoff.isoformat(),
-        "as_of_stated": plan.as_of is not None,
-        "facts": to_json(facts),  # as understood (「四年半」 → 4.5), so a caller can check the reading
-        "eligible_routes": eligible_routes,
-        "stated_conditions_met_routes": met_incomplete,
-        "routes": routes,
-        "missing": _order(missing),
-        "materials": materials,
-        "notes": notes,
-        "other_conditions_doc": plan.other_conditions_doc,
-        "conditions_note": conditions_note,
-        "what_if": None,
-    }
+    result = Verdict(
+        plan=plan.id, plan_title=plan.title, as_of=cutoff, as_of_stated=plan.as_of is not None,
+        facts=to_json(facts),  # as understood (「四年半」 → 4.5), so a caller can check the reading
+        eligible_routes=eligible_routes, stated_conditions_met_routes=met_incomplete, routes=routes,
+        missing=_order(missing), materials=materials, notes=notes, other_conditions_doc=plan.other_conditions_doc,
+        conditions_note=conditions_note)
     if what_if:
-        result["what_if"] = _what_if(plan, facts, cutoff, routes)
+        result.what_if = _what_if(plan, facts, cutoff, routes)
     return result
 
 
-def _what_if(plan: Plan, facts: dict[str, Any], cutoff: dt.date, now: dict[str, Any]) -> dict[str, Any] | None:
+def evaluate_at(plan: Plan, facts: dict[str, Any], as_of: dt.date) -> Verdict:
+    """The same facts with years counted to another day (an estimate for a later year): dates
+    count on by themselves; stated years of work grow with the cut-off; everything else is
+    assumed unchanged."""
+    later = dict(facts)
+    if plan.as_of is not None and later.get("related_work_years") is not None:
+        later["related_work_years"] = float(later["related_work_years"]) + max(0, as_of.year - plan.as_of.year)
+    return evaluate(plan.model_copy(update={"as_of": as_of}), later, what_if=False)
+
+
+def _what_if(plan: Plan, facts: dict[str, Any], cutoff: dt.date, now: dict[str, RouteVerdict]) -> WhatIf | None:
     """Shift the cut-off year by year: when would the same facts qualify for each route?"""
-    waiting = [rid for rid, r in now.items() if r["eligible"] is not True and r["failed"]]
+    waiting = [rid for rid, r in now.items() if r.eligible is not True and r.failed]
     if not waiting:
         return None
     found: dict[str, Any] = {}
@@ -668,8 +656,8 @@ def _what_if(plan: Plan, facts: dict[str, Any], cutoff: dt.date, now: dict[str, 
         res = evaluate(plan, later, as_of=_add_years(cutoff, k), what_if=False) if plan.as_of is None else \
             evaluate(plan.model_copy(update={"as_of": _add_years(cutoff, k)}), later, what_if=False)
         for rid in waiting:
-            r = res["routes"][rid]
-            if rid not in found and (r["eligible"] is True or (r["stated_conditions_met"] and not r["conditions_complete"])):
+            r = res.routes[rid]
+            if rid not in found and (r.eligible is True or (r.stated_conditions_met and not r.conditions_complete)):
                 year = (plan.year + k) if plan.year else cutoff.year + k
                 title = plan.route(rid).title
                 later_day = cn_date(_add_years(cutoff, k))
@@ -678,19 +666,16 @@ def _what_if(plan: Plan, facts: dict[str, Any], cutoff: dt.date, now: dict[str, 
                     "year": year,
                     "as_of": _add_years(cutoff, k).isoformat(),
                     "message": f"若以后年度沿用本通知的条件、年限计算到 {later_day}，可走{title}（假设，以当年通知为准）"
-                    if r["eligible"] is True
+                    if r.eligible is True
                     else f"若以后年度沿用本通知写明的条件、年限计算到 {later_day}，{title}可满足其中写明的条件"
                          f"（假设，以当年通知为准）",
                 }
     if not found:
         return None
-    return {
-        "assumption": "这是假设：本通知只适用于本年度，以后年度的条件以当年通知为准；这里假设条件不变、"
-                      "您继续从事本专业工作、职称聘任和技能等级保持不变，年限每年随截止日期增加，"
-                      "学历、学分、考核等其他情况不变。",
-        "routes": found,
-        "messages": [v["message"] for v in found.values()],
-    }
+    return WhatIf(assumption="这是假设：本通知只适用于本年度，以后年度的条件以当年通知为准；这里假设条件不变、"
+                             "您继续从事本专业工作、职称聘任和技能等级保持不变，年限每年随截止日期增加，"
+                             "学历、学分、考核等其他情况不变。",
+                  routes=found)
 
 
 # --- plain-Chinese rendering -----------------------------------------------------------------
@@ -699,49 +684,56 @@ def _path(clause: Any) -> str:
     return clause.path.replace(" › ", " ")
 
 
-def _short_cite(item: dict[str, Any]) -> str:
-    return item["clause"]["path"].replace(" › ", " ")
+def _short_cite(item: RuleResult) -> str:
+    return item.clause["path"].replace(" › ", " ")
 
 
-def _stated_line(route: dict[str, Any], general: set[str]) -> str:
+def _by_sign(route: RouteVerdict) -> list[tuple[str, RuleResult]]:
+    return [(sign, f) for sign, items in (("✘", route.failed), ("？", route.unknown), ("✔", route.passed))
+            for f in items]
+
+
+def _mark(route: RouteVerdict) -> str:
+    return {True: "✅", False: "❌", None: "☑️" if route.stated_conditions_met else "❓"}[route.eligible]
+
+
+def _stated_line(route: RouteVerdict, general: set[str]) -> str:
     """「· 自评分申报：✔自评分 80 分以上 ✘…」, or who the route is for when nothing is stated."""
-    own = [(sign, f) for sign, key in (("✘", "failed"), ("？", "unknown"), ("✔", "passed"))
-           for f in route[key] if f["rule"] not in general]
-    mark = {True: "✅", False: "❌", None: "☑️" if route["stated_conditions_met"] else "❓"}[route["eligible"]]
-    if route.get("applies_to") and not own:
-        return f"· {route['title']}：仅适用于{route['applies_to']}，本通知未写明其条件"
+    own = [(sign, f) for sign, f in _by_sign(route) if f.rule not in general]
+    if route.applies_to and not own:
+        return f"· {route.title}：仅适用于{route.applies_to}，本通知未写明其条件"
     if not own:
-        return f"{mark} {route['title']}：除共同条件外本通知未写明其条件"
-    return f"{mark} {route['title']}：" + "，".join(f"{sign}{f['title']}" for sign, f in own)
+        return f"{_mark(route)} {route.title}：除共同条件外本通知未写明其条件"
+    return f"{_mark(route)} {route.title}：" + "，".join(f"{sign}{f.title}" for sign, f in own)
 
 
-def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, materials: bool = True) -> str:
+def render_text(result: Verdict, plan: Plan, *, detail: bool = True, materials: bool = True) -> str:
     """The result for a person: summary first, then failed rules with clauses, then materials."""
     head = f"【{plan.title}】"
-    if result["as_of_stated"]:
-        head += f"年限算到 {cn_date(dt.date.fromisoformat(result['as_of']))}"
+    if result.as_of_stated:
+        head += f"年限算到 {cn_date(result.as_of)}"
     lines = [head]
-    routes = result["routes"]
-    ok = [routes[r]["title"] for r in result["eligible_routes"]]
-    met = [routes[r]["title"] for r in result["stated_conditions_met_routes"]]
-    undecided = [r["title"] for r in routes.values() if r["eligible"] is None and not r["stated_conditions_met"]]
-    no = [r["title"] for r in routes.values() if r["eligible"] is False]
-    partial = [r for r in routes.values() if not r["conditions_complete"]]
+    routes = result.routes
+    ok = [routes[r].title for r in result.eligible_routes]
+    met = [routes[r].title for r in result.stated_conditions_met_routes]
+    undecided = [r.title for r in routes.values() if r.eligible is None and not r.stated_conditions_met]
+    no = [r.title for r in routes.values() if r.eligible is False]
+    partial = [r for r in routes.values() if not r.conditions_complete]
+    general = set(plan.general_rules)
     if partial and plan.other_conditions_doc and not detail:
         # Few stated conditions: each route with the ones the notice states, never a bare 「符合」.
-        ok_full = [r["title"] for r in routes.values() if r["conditions_complete"] and r["eligible"] is True]
-        no_full = [r["title"] for r in routes.values() if r["conditions_complete"] and r["eligible"] is False]
+        ok_full = [r.title for r in routes.values() if r.conditions_complete and r.eligible is True]
+        no_full = [r.title for r in routes.values() if r.conditions_complete and r.eligible is False]
         if ok_full:
             lines.append("✅ 可以申报：" + "、".join(ok_full))
         if no_full:
             lines.append("❌ 暂不符合：" + "、".join(no_full))
         lines.append(f"本通知只写明了以下条件，完整条件见{plan.other_conditions_doc}：")
         first = next(iter(routes.values()))
-        shared = [f"{sign}{f['title']}" for sign, key in (("✘", "failed"), ("？", "unknown"), ("✔", "passed"))
-                  for f in first[key] if f["rule"] in set(plan.general_rules)]
+        shared = [f"{sign}{f.title}" for sign, f in _by_sign(first) if f.rule in general]
         if shared:
             lines.append("· 各申报方式共同：" + "，".join(shared))
-        lines.extend(_stated_line(r, set(plan.general_rules)) for r in partial)
+        lines.extend(_stated_line(r, general) for r in partial)
     else:
         if ok:
             lines.append("✅ 可以申报：" + "、".join(ok))
@@ -753,52 +745,49 @@ def render_text(result: dict[str, Any], plan: Plan, *, detail: bool = True, mate
             lines.append("❌ 暂不符合：" + "、".join(no))
     if not ok and not met:
         lines.insert(1, "目前还不能确定能否申报。" if undecided else "按您提供的情况，目前没有可以申报的方式。")
-    if result.get("what_if"):
-        lines.extend(result["what_if"]["messages"])
+    if result.what_if:
+        lines.extend(result.what_if.messages)
         if detail:
-            lines.append("（" + result["what_if"]["assumption"] + "）")
-    if result["missing"]:
-        lines.append("还需确认：" + "、".join(FACTS[f].label for f in result["missing"][:6]))
-    if result.get("conditions_note") and not (partial and plan.other_conditions_doc and not detail):
-        lines.append(result["conditions_note"])
+            lines.append("（" + result.what_if.assumption + "）")
+    if result.missing:
+        lines.append("还需确认：" + "、".join(FACTS[f].label for f in result.missing[:6]))
+    if result.conditions_note and not (partial and plan.other_conditions_doc and not detail):
+        lines.append(result.conditions_note)
     if detail:
         # Route by route, every rule with its clause.
-        general = set(plan.general_rules)
-        blocks: list[tuple[str, dict[str, Any], set[str] | None]] = []
+        blocks: list[tuple[str, RouteVerdict, bool]] = []
         if general:
-            blocks.append(("【各申报方式共同条件】", next(iter(routes.values())), general))
+            blocks.append(("【各申报方式共同条件】", next(iter(routes.values())), True))
         for r in routes.values():
-            mark = {True: "✅", False: "❌", None: "☑️" if r["stated_conditions_met"] else "❓"}[r["eligible"]]
-            blocks.append((f"{mark}【{r['title']}】", r, None))
-        for title, r, only in blocks:
-            if only is None and r.get("platform_choice"):
-                title += f"（省平台选「{r['platform_choice']}」）"
+            blocks.append((f"{_mark(r)}【{r.title}】", r, False))
+        for title, r, shared_only in blocks:
+            if not shared_only and r.platform_choice:
+                title += f"（省平台选「{r.platform_choice}」）"
             lines.append(title)
-            for sign, key in (("✘", "failed"), ("？", "unknown"), ("✔", "passed")):
-                for f in r[key]:
-                    if (f["rule"] in general) == (only is not None):
-                        lines.append(f"  {sign} {f['message']}〔{_short_cite(f)}〕")
-            if only is None:
-                lines.extend(f"  注：{n}" for n in r.get("notes", []))
+            for sign, f in _by_sign(r):
+                if (f.rule in general) == shared_only:
+                    lines.append(f"  {sign} {f.message}〔{_short_cite(f)}〕")
+            if not shared_only:
+                lines.extend(f"  注：{n}" for n in r.notes)
     else:
         # Failed rules, each once, with the routes it blocks and its clause.
-        failures: dict[str, tuple[dict[str, Any], list[str]]] = {}
+        failures: dict[str, tuple[RuleResult, list[str]]] = {}
         for r in routes.values():
-            if r["eligible"] is False:
-                for f in r["failed"][:1]:
-                    failures.setdefault(f["rule"], (f, []))[1].append(r["title"])
+            if r.eligible is False:
+                for f in r.failed[:1]:
+                    failures.setdefault(f.rule, (f, []))[1].append(r.title)
         if failures:
             lines.append("不符合的原因：")
         for f, titles in failures.values():
             who = "各申报方式" if len(titles) == len(routes) and len(routes) > 1 else "、".join(titles)
-            lines.append(f"· {who}：{f['message']}〔{_short_cite(f)}〕")
+            lines.append(f"· {who}：{f.message}〔{_short_cite(f)}〕")
     if detail and plan.notice_title:
         lines.append(f"依据：《{plan.notice_title}》")
     if detail:
-        for n in result["notes"][:4]:
+        for n in result.notes[:4]:
             lines.append("注：" + n)
     if materials:
-        for rid, items in result["materials"].items():
-            lines.append(f"📋 {routes[rid]['title']}需准备：" + "；".join(m["text"] for m in items))
+        for rid, items in result.materials.items():
+            lines.append(f"📋 {routes[rid].title}需准备：" + "；".join(m["text"] for m in items))
             break
     return "\n".join(lines)

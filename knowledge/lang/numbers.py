@@ -26,6 +26,7 @@ import yaml
 LEXICON = Path(__file__).with_name("lexicon.yaml")
 _DIGITS = "零〇一二两三四五六七八九"
 _NUMERAL_CHARS = _DIGITS + "十百千万"
+MAX_NUMERAL = 12  # characters: 「二〇二二」, 「一百二十」, 「三点五」 … a longer run is no figure
 
 
 @lru_cache(maxsize=1)
@@ -57,15 +58,15 @@ def nfkc(text: str) -> str:
 def cn_to_number(numeral: str) -> float | None:
     """One Chinese numeral («四十七», «二〇一八», «两», «三点五») → its value; None if it is none."""
     numeral = numeral.strip()
-    if not numeral:
-        return None
+    if not numeral or len(numeral) > MAX_NUMERAL:
+        return None  # «一一一…» pasted 600 times is no number anyone means
     if re.fullmatch(r"\d+(?:\.\d+)?", numeral):
         return float(numeral)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cn2an warns before raising on text that is no numeral
         try:
             return float(cn2an.cn2an(numeral, "smart"))
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (ValueError, KeyError, IndexError, TypeError, OverflowError):
             return None
 
 
@@ -161,8 +162,9 @@ def duration(text: str) -> Duration | None:
             continue  # «18年9月», «2022年»: a date, not a length of time
         if m.group(1) is not None:
             years = float(m.group(1))
-            if years >= 100:
-                continue
+            after = t[m.end():m.end() + 4]
+            if years >= 100 or any(after.startswith(w) for w in lexicon()["event_after_year"]):
+                continue  # «16年毕业»: the year something happened
             more = bool(m.group(2) or m.group(3))
             if m.group(4):
                 years += float(m.group(4)) / 12
@@ -191,6 +193,8 @@ _DATE = re.compile(
     r"(?:\s*[-./]?\s*(\d{1,2})\s*(?:日|号)?)?"
     r"|(?<![\d.])(\d{4})(\d{2})(\d{2})?(?!\d)"
     r"|(?<![\d.])(\d{4})\s*年(?!\s*\d)(?!度)")
+# «16年毕业», «18年聘的助工»: a two-digit year with the event that happened in it.
+_YEAR_EVENT = re.compile(r"(?<![\d.])(\d{2})\s*年(?=\s*(?:底|初)?\s*(?:的)?\s*(?:%s))")
 _RELATIVE = re.compile(r"(今年|去年|前年|大前年)\s*(\d{1,2})\s*月(?:份)?")
 _RELATIVE_YEARS = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
 
@@ -211,6 +215,9 @@ def dates(text: str, today: dt.date | None = None) -> list[DateMention]:
         month = int(m.group(2))
         if 1 <= month <= 12:
             out.append(DateMention(dt.date(today.year - _RELATIVE_YEARS[m.group(1)], month, 1), "month", m.span()))
+    events = "|".join(map(re.escape, lexicon()["event_after_year"]))
+    for m in re.finditer(_YEAR_EVENT.pattern % events, t):
+        out.append(DateMention(dt.date(_year(m.group(1), today), 1, 1), "year", m.span()))
     for m in _DATE.finditer(t):
         if any(s <= m.start() < e for _, _, (s, e) in ((0, 0, d.span) for d in out)):
             continue

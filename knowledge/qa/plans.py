@@ -101,6 +101,7 @@ class Profile:
     plans: list[str]
     contacts: list[dict[str, Any]]
     text: str = ""  # compact title + body: the places and words it mentions
+    past_label: str = ""  # set for a notice a newer one of its series supersedes (knowledge/catalog.py)
 
     @property
     def family(self) -> tuple[str, ...]:
@@ -240,6 +241,10 @@ def detect(question: str, profiles: list[Profile]) -> Named:
     if ym:
         facets.append(("year", {p.notice for p in profiles if p.year is None or p.year == ym}, False, str(ym)))
     candidates = set(everyone)
+    if not any(f[0] == "year" for f in facets):
+        # A past year's notice answers only when the question names that year.
+        current = {p.notice for p in profiles if not p.past_label}
+        candidates = current or candidates
     conflict = None
     applied: dict[str, str] = {}
     for kind, fits, soft, words in facets:

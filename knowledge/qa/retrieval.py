@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import yaml
 
+from knowledge.catalog import past_label, past_notices
 from knowledge.chunking import SEP, SIGNATURE, Chunk, is_screenshot
 from knowledge.index import BM25
 from knowledge.lang.numbers import to_arabic
 from knowledge.lang.text import CJK, EQUIVALENT_OF, SYNONYMS, clean, compact
-from knowledge.qa.plans import Profile
+from knowledge.qa.plans import Named, Profile, detect
 from knowledge.qa.tuning import DEFAULT, Tuning
 
 if TYPE_CHECKING:
@@ -94,6 +95,14 @@ class Hit:
     dense_rank: int = -1  # its rank among the notice's passages by the dense side alone (-1: not ranked)
 
 
+# The names handlers/plan_choice.py reads which notices a message names by (no index needed).
+Plan = Profile
+
+
+def detect_plans(question: str, plans: list[Profile]) -> Named:
+    return detect(question, plans)
+
+
 def norm(text: str) -> str:
     """The form questions and passages are compared in: no spaces, counting numerals as digits
     («一式两份» → «1式2份», «十五天» → «15天»), through the project's one normaliser."""
@@ -122,10 +131,25 @@ class Retriever:
             chunks[i].text for i in self._positions[nid] if chunks[i].section == SIGNATURE))
             for nid, meta in index.notices.items()]
         self.by_notice = {p.notice: p for p in self.profiles}
+        # Supersession (knowledge/catalog.py): a past year's notice answers only a question naming
+        # its year, and its passages are cited as past.
+        past = past_notices(index.notices)
+        for p in self.profiles:
+            if p.notice in past:
+                p.past_label = past_label(index.notices[p.notice], index.notices.get(past[p.notice]))
+                p.label += "（往年）"
+                for i in self._positions[p.notice]:
+                    c = chunks[i]
+                    if c.section != SIGNATURE and not c.section.startswith(p.past_label):
+                        c.section = p.past_label + c.section
 
     @property
     def plans(self) -> list[Profile]:
         return self.profiles
+
+    def current(self) -> list[str]:
+        """The notices a question naming none is answered from: not past years' (catalog)."""
+        return [p.notice for p in self.profiles if not p.past_label] or [p.notice for p in self.profiles]
 
     def chunk_pos(self, chunk: Chunk) -> int:
         return self._pos[chunk.id]

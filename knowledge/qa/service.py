@@ -70,12 +70,12 @@ class QAService:
             self._llm = LLMRewriter(settings)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> QAService:
+    def from_settings(cls, settings: Settings, embeddings: Embeddings | None = None) -> QAService:
         """Load the live index, building it first when missing or out of date."""
         from knowledge.embeddings import make_embeddings
         from knowledge.lang.text import get_tokenizer
 
-        embeddings = make_embeddings(settings)
+        embeddings = embeddings or make_embeddings(settings)
         tokenizer = get_tokenizer()
         kindex.ensure(settings, embeddings, tokenizer)
         return cls(settings, embeddings, tokenizer, kindex.open_index(settings))
@@ -171,7 +171,7 @@ class QAService:
     def _decide(self, q: str, named: Named, mode: Mode, use_llm: bool) -> Answer:
         r = self.retriever
         t = self.tuning
-        candidates = named.notices or [p.notice for p in r.profiles]
+        candidates = named.notices or r.current()
         matched = [r.by_notice[n] for n in named.notices] if named.facets else []
         contact = bool(compose.CONTACT.search(q))
 

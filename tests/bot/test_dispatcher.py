@@ -79,7 +79,7 @@ def test_split_without_sentence_boundaries_keeps_characters_whole() -> None:
 # --- several dialogs in one conversation (the rule is in handlers/registry.py) ----------------
 
 LINPING = "linping-manufacturing-engineer-2022"
-NOTHING = "当前没有进行中的对话。发送「帮助」看看我能做什么。"
+NOTHING = "好的。现在没有进行中的测试或设置；有问题可以直接问我，或发送「帮助」看看我能做什么。"
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +102,11 @@ def _state(shared: Services, request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 def test_control_words_without_a_dialog_get_a_short_reply(say: Callable[[str], str]) -> None:
-    for word in ("重新开始", "完成", "退出", "上一步", "取消", "退出。"):
+    for word in ("退出", "上一步", "取消", "退出。"):
         assert say(word) == NOTHING
+    assert say("完成").startswith("好的！")  # «done» with nothing sent: an acknowledgement
+    assert "请选择评审计划" in say("重新开始")  # 「重新开始」 with no dialog: the self-test afresh
+    assert say("退出").startswith("好的，已退出资格自测")
     say("述职检查")  # inside a dialog the same words go to it
     assert say("完成").startswith("还没有收到述职内容")
     assert say("退出").startswith("已退出述职检查")
@@ -116,8 +119,8 @@ def test_one_shot_commands_keep_the_dialog_and_say_how_to_go_on(
     say("第一段述职内容。")
     photo = say("证件照")
     assert "请直接在这里发送您准备上传的证件照" in photo
-    assert photo.endswith("（述职检查还在进行：继续回复即可，发送「退出」结束。）")
-    assert say("帮助").endswith("发送「退出」结束。）")
+    assert photo.endswith("—— 继续述职检查（发送「退出」结束）——\n请继续发送述职文字，发完回复「完成」。")
+    assert say("帮助").endswith("发完回复「完成」。")
     assert _state(shared, request)["parts"] == ["第一段述职内容。"]  # nothing lost
     assert "共 2 条消息" in say("第二段。") + say("完成")
 
@@ -176,9 +179,9 @@ def test_reminder_yes_is_a_word_not_a_number(say: Callable[[str], str], shared: 
     number = re.search(r"(\d+)\. " + re.escape(plan.title), menu)
     assert number, menu
     say(number.group(1))
-    assert "新年度通知发布后提醒我" in say("申报人")  # its dates are past (clock: 2026-11-25)
+    assert "回复「好的」订阅新年度提醒" in say("申报人")  # its dates are past (clock: 2026-11-25)
     again = say("1")  # no numbered options were offered: not a yes
-    assert "请回复「新年度通知发布后提醒我」" in again
+    assert again.startswith("新年度的通知发布后可以提醒您")
     assert _state(shared, request)["step"] == "series"
     assert "新年度的评审计划发布后，我会通知您一次" in say("可以")
     assert "新年度通知发布后通知您一次" in say("我的提醒")

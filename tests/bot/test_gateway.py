@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -236,15 +237,15 @@ def test_bad_xml_is_400_and_service_keeps_running(live: Live, body: bytes) -> No
     assert live.reply(text_xml("user-after-bad", "帮助")) == CAPABILITIES
 
 
-def test_body_over_limit_is_400(live: Live) -> None:
+def test_body_over_limit_is_413(live: Live) -> None:
     big = text_xml("user-big", "回声 " + "大" * 30000)
     assert len(big.encode()) > live.settings.max_body_bytes
-    assert live.post(big).status_code == 400
+    assert live.post(big).status_code == 413
     # also when the client does not declare a length (chunked upload)
     params, _ = live.codec.sign_request(big)
     r = live.http.post(f"{live.url}/wechat", params=params,
                        content=iter([big.encode()[i:i + 8192] for i in range(0, len(big.encode()), 8192)]))
-    assert r.status_code == 400
+    assert r.status_code == 413
     assert not any(k.startswith("echo:user-big") for k in RUNS)
 
 
@@ -340,6 +341,125 @@ def test_concurrent_users_each_get_their_own_answer(workers: Live) -> None:
 def test_handler_exception_is_a_polite_apology(live: Live) -> None:
     answer = live.reply(text_xml("user-broken", "出错"))
     assert answer is not None and "抱歉" in answer and "boom" not in answer
+
+
+# --- every copy, dead workers, replays ---------------------------------------------------------------
+def test_every_copy_gets_the_answer_at_once_and_one_after_another(workers: Live) -> None:
+    other = Live(workers.other, workers.settings, workers.fake, workers.codec, workers.http)
+    users = [f"user-copies{i}-{workers.tag}" for i in range(30)]
+
+    def triplet(u: str) -> list[str | None]:
+        xml = text_xml(u, f"回声 {u}")
+        with ThreadPoolExecutor(3) as pool:  # three copies at once, on both workers
+            together = [f.result() for f in [pool.submit(workers.reply, xml), pool.submit(other.reply, xml),
+                                             pool.submit(workers.reply, xml)]]
+        return [*together, workers.reply(xml), other.reply(xml), workers.reply(xml)]  # and three more later
+
+    with ThreadPoolExecutor(10) as pool:
+        got = dict(zip(users, pool.map(triplet, users), strict=True))
+    for u, answers in got.items():
+        assert answers == [f"回声：{u}"] * 6, answers
+        assert RUNS[f"echo:{u}:回声 {u}"] == 1
+    assert not any(workers.fake.texts(u) for u in users)  # nothing went out twice by another way
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over_by_the_resend(workers: Live) -> None:
+    from bot.gateway import Gateway
+
+    user, msg_id = f"user-dead-{workers.tag}", next(_ids)
+    xml = text_xml(user, "回声 接管", msg_id)
+    # What a worker killed while handling the message leaves behind: its claim, no longer
+    # renewed, with what remains of its lease (it died a while ago).
+    store = create_store(workers)
+    assert store.add(f"claim:msg:{msg_id}", "token-of-a-dead-worker", Gateway.LEASE_S - 2.6)
+    t0 = time.monotonic()
+    assert workers.reply(xml) == "回声：接管"
+    assert time.monotonic() - t0 < BUDGET_S
+    assert RUNS[f"echo:{user}:回声 接管"] == 1
+
+
+def test_a_message_committed_by_a_dead_worker_is_not_run_again(workers: Live) -> None:
+    user, msg_id = f"user-committed-{workers.tag}", next(_ids)
+    store = create_store(workers)
+    # The dead worker committed the message's effects and reply, then died before answering.
+    store.set_json(f"done:msg:{msg_id}", {"reply": "回声：已处理"}, 600)
+    store.add(f"claim:msg:{msg_id}", "token-of-a-dead-worker", 0.2)
+    assert workers.reply(text_xml(user, "回声 已处理", msg_id)) == "回声：已处理"
+    assert RUNS[f"echo:{user}:回声 已处理"] == 0
+
+
+@pytest.mark.parametrize("committed", [False, True])
+def test_a_late_answer_whose_worker_died_is_still_sent_once(workers: Live, committed: bool) -> None:
+    from dataclasses import asdict
+
+    from bot.wechat.webhook import to_incoming
+
+    user, msg_id = f"user-late-dead-{committed}-{workers.tag}", next(_ids)
+    xml = text_xml(user, "回声 迟到", msg_id)
+    store = create_store(workers)
+    # The worker answered `success` (WeChat will not resend), recorded the late answer, died.
+    store.set_json(f"late:msg:{msg_id}", asdict(to_incoming(parse_xml(xml))), 600)
+    store.add(f"claim:msg:{msg_id}", "token-of-a-dead-worker", 0.3)
+    if committed:
+        store.set_json(f"done:msg:{msg_id}", {"reply": "回声：迟到"}, 600)
+    live = Live(workers.other, workers.settings, workers.fake, workers.codec, workers.http)
+    live.reply(text_xml(f"{user}-other", "帮助"))  # any request starts the worker's sweeper
+    assert workers.fake.wait_for(lambda f: f.texts(user) == ["回声：迟到"], timeout=10)
+    time.sleep(2.5)  # a second sweep (either worker) finds nothing left to send
+    assert workers.fake.texts(user) == ["回声：迟到"]
+    assert RUNS[f"echo:{user}:回声 迟到"] == (0 if committed else 1)
+    assert store.get(f"late:msg:{msg_id}") is None
+
+
+def test_a_signature_reused_with_another_body_is_refused(live: Live) -> None:
+    store = create_store(live)
+    store.set_dialog("user-victim", {"flow": "something", "step": 2})
+    params, body = live.codec.sign_request(text_xml("user-sender", "回声 原文"))
+    post = lambda content: live.http.post(f"{live.url}/wechat", params=params, content=content.encode())  # noqa: E731
+    assert parse_xml(post(body).text)["Content"] == "回声：原文"
+    # The same signature (copied from a log) with a forged body for another user.
+    for forged in (text_xml("user-victim", "删除我的信息"), text_xml("user-victim", "确认删除")):
+        r = post(forged)
+        assert r.status_code == 403
+    assert store.get_dialog("user-victim") == {"flow": "something", "step": 2}
+    # The very same request again is a resend: the same answer, not run again.
+    assert parse_xml(post(body).text)["Content"] == "回声：原文"
+    assert RUNS["echo:user-sender:回声 原文"] == 1
+
+
+def test_plaintext_refused_when_safe_mode_is_required(live: Live) -> None:
+    settings = live.settings.model_copy(update={"wechat_require_aes": True})
+    with serve_in_thread(create_app(settings), lifespan="off") as url:
+        strict = Live(url, settings, live.fake, live.codec, live.http)
+        assert strict.post(text_xml("user-aes", "回声 明文")).status_code == 403
+        assert strict.reply(text_xml("user-aes", "回声 密文"), encrypt=True) == "回声：密文"
+        assert strict.reply(text_xml("user-aes", "回声 兼容"), encrypt=True, compat=True) == "回声：兼容"
+    assert "echo:user-aes:回声 明文" not in RUNS
+    set_services(None)
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "-1", "1e9", "１７００００００００", ""])
+def test_malformed_timestamps_are_refused_not_500(live: Live, timestamp: str) -> None:
+    from bot.wechat.webhook import sign
+
+    params = {"timestamp": timestamp, "nonce": "n1", "signature": sign(live.settings.wechat_token, timestamp, "n1")}
+    r = live.http.post(f"{live.url}/wechat", params=params, content=text_xml("user-ts", "回声 时间").encode())
+    assert r.status_code == 403
+    assert live.http.get(f"{live.url}/wechat", params={**params, "echostr": "x"}).status_code == 403
+    assert "echo:user-ts:回声 时间" not in RUNS
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("FromUserName", "o" * 300), ("FromUserName", "o_含中文"), ("FromUserName", "o x"),
+    ("MsgId", "12ab"), ("MsgId", "9" * 400), ("CreateTime", "9" * 400), ("MediaId", "m" * 5000),
+])
+def test_fields_that_are_not_wechats_are_400(live: Live, field: str, value: str) -> None:
+    xml = text_xml("user-fields", "回声 字段")
+    xml = re.sub(f"<{field}>.*?</{field}>", f"<{field}>{cdata(value)}</{field}>", xml)
+    if f"<{field}>" not in xml:
+        xml = xml.replace("</xml>", f"<{field}>{cdata(value)}</{field}></xml>")
+    assert live.post(xml).status_code == 400
+    assert "echo:user-fields:回声 字段" not in RUNS
 
 
 # --- long answers ----------------------------------------------------------------------------

@@ -72,14 +72,42 @@ def test_late_answer_is_read_back(sim: Sim) -> None:
     assert got["messages"] == ["迟到的答复"] and got["fake"] is True
 
 
+def test_simulator_signs_only_for_its_own_server(sim: Sim) -> None:
+    # A Host header naming another server must not make the simulator post a signed
+    # request (token-derived signature, optionally our AES key's ciphertext) there.
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"success")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        r = httpx.post(f"{sim.url}/simulator/send", json={"user": "sim-host", "text": "模拟 主机"},
+                       headers={"Host": f"127.0.0.1:{other.server_port}"})
+        assert r.status_code == 200 and r.json()["reply"] == "模拟答复：主机"
+        assert seen == []
+    finally:
+        other.shutdown()
+
+
 def test_bad_input_refused(sim: Sim) -> None:
     r = httpx.post(f"{sim.url}/simulator/send", json={"user": "<script>", "text": "x"})
     assert r.status_code == 422
 
 
-def test_production_has_no_simulator(tmp_path: Path) -> None:
-    settings = Settings(app_env="production", data_dir=tmp_path, wechat_token="prod-token-123456",
-                        wechat_aes_key="Z" * 43)
+def test_production_has_no_simulator(tmp_path: Path, production_secrets: dict[str, str]) -> None:
+    settings = Settings(app_env="production", data_dir=tmp_path, **production_secrets)
     try:
         with serve_in_thread(create_app(settings), lifespan="off") as url:
             assert httpx.get(f"{url}/simulator").status_code == 404

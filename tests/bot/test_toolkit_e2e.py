@@ -143,5 +143,5 @@ def test_photo_sent_in_the_middle_of_a_dialog_is_checked_and_the_dialog_goes_on(
     assert "完成" in live.text(user, "述职检查")
     live.text(user, "甲" * 10)
     mid = live.image(user, "media-mid")
-    assert "全部符合" in mid and "述职检查还在进行" in mid
+    assert "全部符合" in mid and "继续述职检查" in mid
     assert "共 10 字" in live.text(user, "完成")

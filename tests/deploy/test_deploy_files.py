@@ -26,14 +26,19 @@ def test_env_example_lists_every_setting_and_is_current() -> None:
     assert check.returncode == 0, check.stderr
 
 
-def test_env_example_loads_as_production_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_example_loads_as_production_settings(monkeypatch: pytest.MonkeyPatch,
+                                                  production_secrets: dict[str, str]) -> None:
     # As shipped, the REQUIRED secrets are empty and production refuses to start.
-    with pytest.raises(ValueError, match="WECHAT_TOKEN"):
+    with pytest.raises(ValueError, match="WECHAT_AES_KEY"):
         Settings(_env_file=DEPLOY / ".env.example")  # type: ignore[call-arg]
-    monkeypatch.setenv("WECHAT_TOKEN", "a-real-token")
-    monkeypatch.setenv("WECHAT_AES_KEY", "Z" * 43)
+    monkeypatch.setenv("WECHAT_AES_KEY", production_secrets["wechat_aes_key"])
+    with pytest.raises(ValueError, match=r"WECHAT_TOKEN.*WECHAT_APP_SECRET.*WECHAT_APP_ID"):
+        Settings(_env_file=DEPLOY / ".env.example")  # type: ignore[call-arg]
+    for name, value in production_secrets.items():
+        monkeypatch.setenv(name.upper(), value)
     s = Settings(_env_file=DEPLOY / ".env.example")  # type: ignore[call-arg]
     assert s.app_env == "production"
+    assert s.aes_required  # 安全模式 only
     assert s.database_url.startswith("postgresql+psycopg://")
     assert s.redis_url.startswith("redis://")
     assert s.scheduler_in_serve is False

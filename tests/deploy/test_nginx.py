@@ -1,6 +1,7 @@
 """The nginx site config, run for real (when nginx is installed) in front of a loopback echo
-backend: WeChat's query string passes unchanged, the client IP is forwarded, bodies over 64k
-are refused, plain HTTP other than the webhook goes to HTTPS, and TLS terminates."""
+backend: WeChat's query string passes unchanged over HTTPS and never into the access log, the
+webhook is refused over plain HTTP, the client IP is forwarded, bodies over 64k are refused,
+the API is rate-limited per client, other plain HTTP goes to HTTPS, and TLS terminates."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,7 +70,7 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
+def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("nginx")
     backend = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
     threading.Thread(target=backend.serve_forever, daemon=True).start()
@@ -79,7 +81,8 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
                      ("listen 80;", f"listen 127.0.0.1:{http_port};"),
                      ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
                      ("/etc/letsencrypt/live/bot.example.gov.cn/fullchain.pem", str(crt)),
-                     ("/etc/letsencrypt/live/bot.example.gov.cn/privkey.pem", str(key))]:
+                     ("/etc/letsencrypt/live/bot.example.gov.cn/privkey.pem", str(key)),
+                     ("/var/log/nginx/zhicheng-access.log", str(tmp / "access.log"))]:
         assert old in site, old
         site = site.replace(old, new)
     site = "\n".join(line for line in site.splitlines() if "[::]" not in line)  # no IPv6 needed here
@@ -108,7 +111,7 @@ http {{
             assert proc.poll() is None and time.monotonic() < deadline, "nginx did not start"
             time.sleep(0.05)
     try:
-        yield {"http": http_port, "https": https_port}
+        yield {"http": http_port, "https": https_port, "log": tmp / "access.log"}  # type: ignore[dict-item]
     finally:
         proc.terminate()
         proc.wait(10)
@@ -118,27 +121,50 @@ http {{
 QUERY = "signature=abc&timestamp=1700000000&nonce=42&openid=o_X-y&encrypt_type=aes&msg_signature=d%2Be"
 
 
-def test_webhook_query_string_and_client_ip_reach_the_app(nginx: dict[str, int]) -> None:
-    for url in (f"http://127.0.0.1:{nginx['http']}/wechat?{QUERY}",
-                f"https://127.0.0.1:{nginx['https']}/wechat?{QUERY}"):
-        r = httpx.post(url, content=b"<xml/>", verify=False, headers={"Host": "bot.example.gov.cn"})
-        assert r.status_code == 200, url
-        seen = r.json()
-        assert seen["path"] == f"/wechat?{QUERY}"
-        assert seen["headers"]["x-real-ip"] == "127.0.0.1"
-        assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
-        assert seen["headers"]["x-forwarded-proto"] == ("https" if url.startswith("https") else "http")
-        assert seen["body_len"] == 6
+def test_webhook_query_string_and_client_ip_reach_the_app(nginx: dict[str, Any]) -> None:
+    url = f"https://127.0.0.1:{nginx['https']}/wechat?{QUERY}"
+    r = httpx.post(url, content=b"<xml/>", verify=False, headers={"Host": "bot.example.gov.cn"})
+    assert r.status_code == 200
+    seen = r.json()
+    assert seen["path"] == f"/wechat?{QUERY}"
+    assert seen["headers"]["x-real-ip"] == "127.0.0.1"
+    assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert seen["headers"]["x-forwarded-proto"] == "https"
+    assert seen["body_len"] == 6
 
 
-def test_oversized_webhook_body_is_refused(nginx: dict[str, int]) -> None:
+def test_webhook_is_refused_over_plain_http(nginx: dict[str, Any]) -> None:
+    r = httpx.post(f"http://127.0.0.1:{nginx['http']}/wechat?{QUERY}", content=b"<xml/>",
+                   headers={"Host": "bot.example.gov.cn"})
+    assert r.status_code == 403 and "https" in r.text  # answered by nginx, never forwarded
+
+
+def test_webhook_query_strings_stay_out_of_the_access_log(nginx: dict[str, Any]) -> None:
+    httpx.post(f"https://127.0.0.1:{nginx['https']}/wechat?{QUERY}", content=b"<xml/>", verify=False)
+    httpx.post(f"http://127.0.0.1:{nginx['http']}/wechat?{QUERY}", content=b"<xml/>")
+    httpx.get(f"https://127.0.0.1:{nginx['https']}/healthz?probe=1", verify=False)
+    log = Path(nginx["log"]).read_text(encoding="utf-8")
+    assert "POST /wechat HTTP" in log
+    assert "signature" not in log and "msg_signature" not in log and "nonce" not in log
+    assert "GET /healthz?probe=1" in log  # other pages are logged as usual
+
+
+def test_api_is_rate_limited_per_client(nginx: dict[str, Any]) -> None:
+    with httpx.Client(verify=False) as client:
+        codes = [client.post(f"https://127.0.0.1:{nginx['https']}/api/ask", json={"question": "q"}).status_code
+                 for _ in range(40)]
+    assert codes[:20] == [200] * 20  # the burst passes
+    assert 429 in codes
+
+
+def test_oversized_webhook_body_is_refused(nginx: dict[str, Any]) -> None:
     r = httpx.post(f"https://127.0.0.1:{nginx['https']}/wechat?{QUERY}", content=b"x" * 70_000, verify=False)
     assert r.status_code == 413
     ok = httpx.post(f"https://127.0.0.1:{nginx['https']}/wechat?{QUERY}", content=b"x" * 60_000, verify=False)
     assert ok.status_code == 200 and ok.json()["body_len"] == 60_000
 
 
-def test_plain_http_pages_redirect_to_https_and_tls_is_served(nginx: dict[str, int]) -> None:
+def test_plain_http_pages_redirect_to_https_and_tls_is_served(nginx: dict[str, Any]) -> None:
     r = httpx.get(f"http://127.0.0.1:{nginx['http']}/admin", headers={"Host": "bot.example.gov.cn"})
     assert r.status_code == 301
     assert r.headers["location"] == "https://bot.example.gov.cn/admin"
@@ -149,7 +175,7 @@ def test_plain_http_pages_redirect_to_https_and_tls_is_served(nginx: dict[str, i
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
 
 
-def test_metrics_are_not_public(nginx: dict[str, int]) -> None:
+def test_metrics_are_not_public(nginx: dict[str, Any]) -> None:
     # nginx sees the test client as 127.0.0.1, which is allowed; anything else is denied.
     site = SITE.read_text(encoding="utf-8")
     block = site[site.index("location = /metrics"):]

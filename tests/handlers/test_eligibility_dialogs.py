@@ -101,16 +101,16 @@ def test_photo_mid_dialog_goes_to_the_photo_check_and_the_test_carries_on(tmp_pa
     assert "公务员" in (dispatch(Incoming(user="u-img", text="电气"), services) or "")
 
 
-def test_eligibility_handler_given_a_photo_checks_it_then_asks_again(tmp_path: Path) -> None:
-    """When the dispatcher hands a photo to the dialog itself, the dialog passes it to the photo
-    check (registry OTHER) and repeats the pending question."""
+def test_the_dialog_leaves_photos_to_the_dispatcher_and_asks_for_text_otherwise(tmp_path: Path) -> None:
+    """A photo mid-test is the dispatcher's one-shot (photo check, then the question again — see
+    the test above); a voice message without recognised text gets the question again."""
     from handlers import eligibility
     from handlers.base import Context
 
     services = _services(tmp_path)
-    ctx = Context(user="u-img2", state={}, services=services)
-    eligibility.start(Incoming(user="u-img2", text="资格自测 临平"), ctx)
-    reply = eligibility.handle(Incoming(user="u-img2", kind="image", media_id="m1"), ctx) or ""
-    assert "照片" in reply and "继续资格自测" in reply and reply.rstrip().endswith(
+    dispatch(Incoming(user="u-img2", text="资格自测 临平"), services)
+    ctx = Context(user="u-img2", state=services.store.get_dialog("u-img2"), services=services)
+    assert eligibility.DIALOG.non_text(Incoming(user="u-img2", kind="image", media_id="m1"), ctx) is None
+    reply = eligibility.DIALOG.non_text(Incoming(user="u-img2", kind="voice"), ctx) or ""
+    assert "请用文字回答" in reply and reply.rstrip().endswith(
         services.plans["linping-manufacturing-engineer-2022"].questions["specialty"])
-    assert ctx.state["pending"] == "specialty"

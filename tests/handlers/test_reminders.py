@@ -38,7 +38,7 @@ def test_past_plan_offers_new_year_and_future_plan_lists_dates(tmp_path: Path) -
     sv = _services(tmp_path, [(2022, "")], dt.datetime(2026, 11, 25, 2))
     assert "申报人" in _say(sv, "提醒")
     reply = _say(sv, "1")
-    assert "都已过去" in reply and "新年度通知发布后提醒我" in reply
+    assert "都已过去" in reply and "回复「好的」订阅新年度提醒" in reply
     assert "新年度" in _say(sv, "新年度通知发布后提醒我")
     assert "新年度通知发布后通知您" in _say(sv, "我的提醒")
 

@@ -1,4 +1,4 @@
-"""GET /hr/reminders over real HTTP: token required (Bearer or ?token=), counts per plan."""
+"""GET /hr/reminders over real HTTP: Bearer token required (never in the URL), counts per plan."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def test_reminder_overview_needs_the_token(tmp_path: Path) -> None:
             p = r.json()["plans"]["linping-manufacturing-engineer-2027"]
             assert p["subscribers"] == {"plan:applicant": 1, "plan:hr": 1}
             assert p["outbox"] == {"pending": 12}
-            assert httpx.get(f"{url}/hr/reminders?token=hr-token-123").status_code == 200
+            # A token in the URL would land in access logs and browser history: refused.
+            assert httpx.get(f"{url}/hr/reminders?token=hr-token-123").status_code == 403
     finally:
         set_services(None)
 

@@ -210,3 +210,84 @@ def test_sqlite_memory_store_is_one_database_across_threads() -> None:
     s = SQLiteStore(":memory:")
     run_threads(4, lambda i: s.set(f"k{i}", str(i)))
     assert [s.get(f"k{i}") for i in range(4)] == ["0", "1", "2", "3"]
+
+
+# --- leases, batches, sweeps, erasure, health ------------------------------------------------------
+def test_a_renewed_lease_outlives_its_ttl_and_a_dead_one_lapses(make_store: Factory) -> None:
+    a, b = make_store(), make_store()
+    with a.lock("held", timeout_s=5, lease_s=0.3):
+        time.sleep(0.8)  # well past the lease: a's process renews it while a works
+        with pytest.raises(TimeoutError), b.lock("held", timeout_s=0.2, lease_s=0.3):
+            pass
+    # A holder that dies never renews: its lease is someone else's within one lease.
+    assert a.add("lock:dead", "token-of-a-dead-process", ttl_s=0.3)
+    t0 = time.monotonic()
+    with b.lock("dead", timeout_s=5, lease_s=0.3):
+        assert time.monotonic() - t0 < 2
+
+
+def test_renew_and_release_touch_only_our_own_token(make_store: Factory) -> None:
+    s = make_store()
+    assert s.add("lease", "mine", ttl_s=0.2)
+    assert not s.renew("lease", "theirs", 60)
+    s.release("lease", "theirs")
+    assert s.get("lease") == "mine"
+    assert s.renew("lease", "mine", 60)
+    time.sleep(0.3)
+    assert s.get("lease") == "mine"  # renewed past its first TTL
+    s.release("lease", "mine")
+    assert s.get("lease") is None
+    assert not s.renew("lease", "mine", 60)  # gone: nothing to renew
+
+
+def test_apply_writes_a_batch_of_sets_and_deletes(make_store: Factory) -> None:
+    s, other = make_store(), make_store()
+    s.set("dialog:u", "old")
+    s.set("pending:u", "rest")
+    s.apply([("set", "dialog:u", "new", 60), ("delete", "pending:u"), ("set", "done:msg:1", '{"reply": "好"}', 60)])
+    assert (other.get("dialog:u"), other.get("pending:u"), other.get_json("done:msg:1")) == ("new", None, {"reply": "好"})
+    s.apply([])
+
+
+def test_scan_lists_live_keys_by_prefix_only(make_store: Factory) -> None:
+    s = make_store()
+    for k in ("late:a", "late:b_%*[x]", "later", "lat:e", "x-late:c"):
+        s.set(k, "1")
+    s.set("late:gone", "1", ttl_s=0.05)
+    time.sleep(0.1)
+    assert sorted(s.scan("late:")) == ["late:a", "late:b_%*[x]"]
+    assert s.scan("late:b_%*") == ["late:b_%*[x]"]  # wildcard characters are literal
+
+
+def test_erase_removes_the_keys(make_store: Factory) -> None:
+    s = make_store()
+    s.set_dialog("o_erase", {"flow": "x"})
+    s.set("pending:o_erase", "rest")
+    s.erase("dialog:o_erase", "pending:o_erase")
+    assert s.get_dialog("o_erase") == {} and make_store().get("pending:o_erase") is None
+
+
+def test_check_passes_on_a_working_store(make_store: Factory) -> None:
+    s = make_store()
+    s.check()
+    s.check(thorough=True)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "sql-sqlite"])
+def test_a_corrupt_file_is_refused_naming_it(backend: str, tmp_path: Path) -> None:
+    from bot.store.base import StoreError
+    from bot.store.sql import SQLStore
+
+    path = tmp_path / "state.db"
+    path.write_bytes(b"this is not a database, it was overwritten by accident" * 100)
+    with pytest.raises(StoreError, match=str(path)):
+        SQLiteStore(path) if backend == "sqlite" else SQLStore(f"sqlite:///{path}")
+
+
+def test_sqlite_files_are_private(tmp_path: Path) -> None:
+    s = SQLiteStore(tmp_path / "new" / "state.db")
+    s.set("k", "v")
+    for f in (tmp_path / "new").iterdir():
+        assert f.stat().st_mode & 0o077 == 0, f"{f.name} is readable by others"
+    assert (tmp_path / "new").stat().st_mode & 0o077 == 0
+    s.close()

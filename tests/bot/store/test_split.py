@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from bot.settings import Settings
 from bot.store import open_store
+from bot.store.base import user_lock_name
 from bot.store.redis import RedisStore
 from bot.store.split import SplitStore
 from bot.store.sql import SQLStore
@@ -62,7 +63,7 @@ def test_production_split_dialogs_on_postgres_rest_on_redis(pg_schema_url: str, 
         assert store.add("dedup:msg:1", "1", ttl_s=300)
         assert not store.add("dedup:msg:1", "1", ttl_s=300)
         with store.user_lock("o_user"):
-            assert store.ephemeral.r.exists(prefix + "lock:user:o_user")  # type: ignore[attr-defined]
+            assert store.ephemeral.r.exists(prefix + "lock:" + user_lock_name("o_user"))  # type: ignore[attr-defined]
         r = store.ephemeral.r  # type: ignore[attr-defined]
         assert 0 < r.pttl(prefix + "dedup:msg:1") <= 300_000
         assert store.durable.get("dedup:msg:1") is None

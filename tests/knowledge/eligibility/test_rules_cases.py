@@ -51,7 +51,8 @@ def _rules(result: dict[str, Any], key: str) -> set[str]:
 
 def run_case(plans: dict[str, Plan], doc: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
     as_of = doc.get("as_of")
-    return evaluate(plans[doc["plan"]], _facts(doc, case), as_of=dt.date.fromisoformat(str(as_of)) if as_of else None)
+    return evaluate(plans[doc["plan"]], _facts(doc, case),
+                    as_of=dt.date.fromisoformat(str(as_of)) if as_of else None).to_dict()
 
 
 @pytest.mark.parametrize(("doc", "case"), _cases())
@@ -118,7 +119,7 @@ def test_linping_years_count_to_the_cutoff_not_today(plans: dict[str, Plan]) -> 
     facts = {"education": "bachelor", "education_related": True, "current_title": "assistant_engineer",
              "title_since": "2020-06-01", "specialty": "电气", "ce_credits": 50,
              "assessments": ["称职"] * 3, "civil_servant": False}
-    result = evaluate(plan, facts, as_of=dt.date(2030, 1, 1))  # a plan's own cut-off wins
+    result = evaluate(plan, facts, as_of=dt.date(2030, 1, 1)).to_dict()  # a plan's own cut-off wins
     assert result["as_of"] == "2022-12-31"
     assert "normal" not in result["eligible_routes"]
     assert result["what_if"]["routes"]["normal"]["year"] == 2024
@@ -146,7 +147,7 @@ def _personas() -> list[Any]:
 
 @pytest.mark.parametrize("persona", _personas())
 def test_dev_persona(plans: dict[str, Plan], persona: dict[str, Any]) -> None:
-    result = evaluate(plans[persona["plan"]], persona["facts"])
+    result = evaluate(plans[persona["plan"]], persona["facts"]).to_dict()
     assert sorted(result["eligible_routes"]) == sorted(persona["routes"])
     failed = _rules(result, "failed")
     for rule in persona.get("because", []):

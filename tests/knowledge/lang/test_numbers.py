@@ -98,6 +98,7 @@ def test_dates_are_not_durations(text: str) -> None:
     ("去年9月拿的证", dt.date(2025, 9, 1), "month"),
     ("2019年毕业", dt.date(2019, 1, 1), "year"),
     ("99年7月", dt.date(1999, 7, 1), "month"),
+    ("16年毕业", dt.date(2016, 1, 1), "year"),  # a two-digit year with what happened in it
 ])
 def test_dates(text: str, date: dt.date, precision: str) -> None:
     found = numbers.dates(text, TODAY)
@@ -111,3 +112,16 @@ def test_several_dates_in_one_message_keep_their_order() -> None:
 
 def test_no_dates_in_a_plain_count() -> None:
     assert numbers.dates("继续教育45学分", TODAY) == []
+
+
+def test_a_run_of_numerals_pasted_as_text_is_no_number() -> None:
+    """A 述职 of 600 «一» must not overflow or turn into one huge figure."""
+    text = "一" * 600
+    assert numbers.to_arabic(text) == text
+    assert numbers.cn_to_number(text) is None
+
+
+@pytest.mark.parametrize("event", numbers.lexicon()["event_after_year"])
+def test_a_year_followed_by_an_event_is_a_date_not_a_length(event: str) -> None:
+    assert numbers.duration(f"16年{event}") is None
+    assert [d.date.year for d in numbers.dates(f"16年{event}", TODAY)] == [2016]

@@ -293,9 +293,9 @@ def test_commands_named_in_replies_exist() -> None:
     import re
     from pathlib import Path
 
-    from handlers.registry import COMMANDS
+    from knowledge.lang.intents import load_specs
 
-    known = {w for c in COMMANDS for w in (*c.words, *c.prefixes)}
+    known = {w for s in load_specs().values() for w in (*s.commands, *s.prefixes)}
     named = set()
     for path in (Path(__file__).resolve().parents[3] / "knowledge").rglob("*.py"):
         named |= set(re.findall(r"(?:发送|回复|输入)「([^」]+)」", path.read_text(encoding="utf-8")))

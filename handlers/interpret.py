@@ -1,0 +1,199 @@
+"""One interpretation of each message, worked out once before dispatch.
+
+A message becomes: its intent (a tool or command, a dialog control word, facts about the user,
+small talk, or a question — knowledge/lang/intents.yaml), the plans it names, the facts it
+states (knowledge/eligibility/extract.py), the question with the chatter around it removed, and a
+bare list number when it is one. Handlers read `ctx.it`; none parses the raw text again for these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from knowledge.eligibility.extract import Extracted, extract
+from knowledge.lang.intents import QUESTION, IntentMatch, command_form
+from knowledge.lang.numbers import lexicon, nfkc
+
+if TYPE_CHECKING:
+    from handlers.base import Context, Incoming
+
+log = logging.getLogger(__name__)
+
+_NUMBER = re.compile(r"第?\s*(\d{1,2})\s*(?:个|项|号|种|条)?")
+# Question form: a question mark or a question word. Tool requests can be questions too
+# («能提醒我吗»): the intent decides first, this only tells a question from a statement.
+_ASKS = re.compile(r"[?？]|吗|呢$|什么|怎么|怎样|如何|多少|几[号月天年个项份篇分]|哪|啥|为什么|为啥|能不能|可不可以|是否|要不要|有没有|行不行")
+TOOL_KINDS = ("tool",)
+CONTROL = ("yes", "no", "quit", "back", "skip", "restart", "correct")
+
+
+@dataclass
+class Interpretation:
+    text: str  # NFKC, trimmed
+    match: IntentMatch
+    plans: list[str] = field(default_factory=list)  # plan ids the message names, best first
+    facts: Extracted = field(default_factory=Extracted)
+    question: str = ""  # the text without the chatter around it
+    number: int | None = None  # «2», «第2个»: a choice from a numbered list
+    rest: str = ""  # text after a command word that carries text («材料清单 临平» → «临平»)
+
+    @property
+    def intent(self) -> str:
+        return self.match.intent
+
+    @property
+    def kind(self) -> str:
+        return self.match.kind
+
+    @property
+    def asks(self) -> bool:
+        """Reads as a question (a question mark or a question word)."""
+        return bool(_ASKS.search(self.text))
+
+    @property
+    def is_tool(self) -> bool:
+        return self.kind in TOOL_KINDS
+
+    def said(self, *intents: str) -> bool:
+        return self.intent in intents
+
+    @property
+    def clear_yes(self) -> bool:
+        """An offer is accepted only by this: a yes, and not a question («要多少分？» is no yes)."""
+        return self.intent == "yes" and not (self.asks and not self.match.exact)
+
+    @property
+    def clear_no(self) -> bool:
+        return self.intent in ("no", "quit") and not (self.asks and not self.match.exact)
+
+
+_PARTS = re.compile(r"(?<=[，,。；;！!？?：:])|\s+")
+MAX_PARTS = 4  # clauses classified one by one at most (each costs an embedding)
+
+
+def parts_of(text: str) -> list[str]:
+    return [p.strip() for p in _PARTS.split(text) if p and p.strip(" ，,。；;！!？?：:")]
+
+
+def strip_chatter(text: str) -> str:
+    """«对了，网上申报是几号到几号？» → «网上申报是几号到几号？»; the question itself is kept."""
+    words = lexicon()["chatter"]
+    t = text.strip()
+    for _ in range(3):
+        before = t
+        for w in sorted(words["before"], key=len, reverse=True):
+            if t.startswith(w) and len(t) > len(w) + 1:
+                t = t[len(w):].lstrip(" ，,。.、!！~～")
+        for w in sorted(words["after"], key=len, reverse=True):
+            if t.endswith(w) and len(t) > len(w) + 1:
+                t = t[: -len(w)].rstrip(" ，,。.、!！~～")
+        if t == before:
+            break
+    return t or text.strip()
+
+
+def _by_parts(services: Any, text: str, match: IntentMatch) -> IntentMatch:
+    """«我想知道自己够不够条件评工程师，本科，在临平一家机械厂做机电的»: a request for a tool
+    with facts or chatter around it. Clause by clause: one clause asks for a tool and no other
+    clause asks a question → that tool."""
+    parts = parts_of(text)
+    if match.exact or match.kind != "question" or not 1 < len(parts) <= MAX_PARTS:
+        return match
+    # Only when some request came close for the whole message (each clause costs an embedding).
+    runner = services.intents.specs.get(match.runner_up or "")
+    if runner is None or runner.kind not in ("tool", "control") or \
+            match.runner_up_score < services.intents.min_score - 2 * services.intents.margin:
+        return match
+    found = [(p, _classify(services, p)) for p in parts]
+    asks = [m for _p, m in found if m.kind in ("tool", "control")]
+    if not asks:
+        return match
+    # A clause that is clearly a notice question (ahead of every other intent by the margin)
+    # means Q&A answers the message; a borderline one («我今年能不能评工程师？») does not.
+    margin = services.intents.margin
+    if any(m.kind == "question" and _ASKS.search(p) and m.score - m.runner_up_score >= margin for p, m in found):
+        return match
+    return asks[-1]  # «不弄了，问这么多好烦», «今年能评吗？帮我测测»: the last request counts
+
+
+def _question_part(text: str, plans: list[str], ctx: Context) -> str:
+    """The question without the clauses around it: an introduction of the asker («我是单位经办人，»)
+    or an aside after the question («…，我打过去问问»). When one clause asks, the clauses that do
+    not ask are dropped unless they name the notice («临平制造业，网上申报什么时候截止»)."""
+    intro = lexicon()["chatter"]["self_intro"]
+    parts = parts_of(text)
+    asking = [p for p in parts if _ASKS.search(p)]
+    kept = []
+    for p in parts:
+        if p in asking:
+            kept.append(p)
+        elif any(p.startswith(w) for w in intro):
+            continue
+        elif not asking or (plans and _plans_named(ctx, p)):
+            kept.append(p)
+    return strip_chatter("".join(kept) if kept else text)
+
+
+def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> Interpretation:
+    """The interpretation of a text or voice message (other kinds get an empty one)."""
+    text = nfkc(msg.text or "").strip()
+    if msg.kind not in ("text", "voice") or not text:
+        return Interpretation(text=text, match=IntentMatch(QUESTION, "question", 0.0, 0.0))
+    services = ctx.services
+    match = _by_parts(services, text, _classify(services, text))
+    rest = ""
+    model = _model(services)
+    if model is not None and match.exact:
+        pre = model.prefix(text)
+        if pre is not None and pre[0] == match.intent:
+            rest = pre[1]
+    m = _NUMBER.fullmatch(command_form(text))
+    number = int(m.group(1)) if m else None
+    # A bare value («48», «17年7月») answers the question being asked, unless the message asks something.
+    facts = extract(text, None if _ASKS.search(text) else pending_fact, _today(ctx))
+    plans = _plans_named(ctx, text)
+    return Interpretation(text=text, match=match, plans=plans, facts=facts,
+                          question=_question_part(text, plans, ctx), number=number, rest=rest)
+
+
+def _model(services: Any) -> Any:
+    try:
+        return services.intents
+    except Exception:  # the embedding engine failing must not stop the chat: exact words still work
+        log.exception("intent model unavailable; using exact command words only")
+        return None
+
+
+def _classify(services: Any, text: str) -> IntentMatch:
+    model = _model(services)
+    if model is None:
+        return IntentMatch(QUESTION, "question", 0.0, 0.0)
+    try:
+        return model.classify(text)
+    except Exception:
+        log.exception("intent classification failed for %r", text[:40])
+        return IntentMatch(QUESTION, "question", 0.0, 0.0)
+
+
+def _plans_named(ctx: Context, text: str) -> list[str]:
+    from knowledge.eligibility.plans import match_plans
+
+    try:
+        return match_plans(text, dict(ctx.services.plans))
+    except Exception:  # a broken plan file must not take the chat down
+        log.exception("plans could not be matched")
+        return []
+
+
+def _today(ctx: Context) -> dt.date:
+    clock = getattr(ctx.services, "clock", None)
+    if callable(clock):
+        try:
+            return clock().date()
+        except Exception:
+            pass
+    return dt.date.today()
