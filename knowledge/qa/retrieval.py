@@ -54,6 +54,7 @@ _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
 
 # Level words select the plan; they say nothing about which clause answers.
 PLAN_GENERIC = {"职称"}
+_NOTICE_FORMS = frozenset(SYNONYMS.values())
 # Which device to use: a question naming one is answered by a passage naming any.
 DEVICES = ("手机", "电脑", "电脑端", "手机端", "移动端", "平板", "app", "小程序")
 GENERIC_ACTS = {"申报", "评审", "申请", "评定"}
@@ -195,7 +196,7 @@ class Retriever:
             w = _ASK_PREFIX.sub("", w) if len(w) > 2 else w  # «最多放» → «放», «几篇» stays out below
             if _ASK_PREFIX.match(w) or w in _FILLER_WORDS or (len(w) == 2 and all(ch in _FUNCTION_CHARS for ch in w)):
                 continue  # «几天», «后要», «项会»: segmentation leftovers of the question's wording
-            if len(w) > 1 or w.isdigit():
+            if len(w) > 1 or w.isdigit() or w in _NOTICE_FORMS:  # «交» → «缴»: a notice's own word
                 out.append(norm(w))
         # «网上申报»: a generic act right after a specific word is that word's predicate, kept whole
         # so «网上个人申报» beats «网上审核» (a four-character word counts by its halves).
