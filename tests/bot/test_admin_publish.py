@@ -234,9 +234,9 @@ def test_next_years_notice_to_a_published_plan_and_a_wechat_user(live: Live, bro
 
     # A WeChat user: 提醒 has the new dates; Q&A answers from the new notice.
     user = "o_applicant_new"
-    assert "哪个评审计划" in live.say(user, "提醒")
-    reply = live.say(user, f"临平制造业{YEAR}年")
-    assert "已选择" in reply and "申报人" in reply
+    # Last year's plan of the series is past: the new one is the only plan to offer.
+    reply = live.say(user, "提醒")
+    assert "已选择" in reply and f"{YEAR}年度临平区" in reply and "申报人" in reply and "2022年度" not in reply
     reply = live.say(user, "1")
     assert "已订阅" in reply and f"{YEAR}年7月10日至7月25日" in reply and "网上申报（临平）" in reply
     answer = live.say(user, "临平制造业工程师网上申报是几号到几号？")

@@ -193,3 +193,20 @@ def test_help_names_every_command_a_user_cannot_guess(say: Callable[[str], str])
                  "更多", "删除我的信息"):
         assert f"「{word}」" in text, word
     assert len(text) <= 300  # one screen on a phone
+
+
+@pytest.mark.parametrize("start", ["提醒", "材料清单", "工作年限", "资格自测"])
+def test_bad_input_mid_dialog_gets_a_clear_reaction_and_the_dialog_goes_on(
+        say: Callable[[str], str], shared: Services, request: pytest.FixtureRequest, start: str) -> None:
+    """Nonsense, emoji and a voice message without text in the middle of any dialog: a plain
+    reaction, the pending question again, and the dialog still there."""
+    first = say(start)
+    flow = _state(shared, request)["flow"]
+    user = f"u-{request.node.name}"
+    for text in ("😂😂", "asdfgh"):
+        reply = say(text)
+        assert "没有找到与这个问题相关" not in reply and "出处" not in reply, reply  # not sent to Q&A
+        assert _state(shared, request)["flow"] == flow
+    voice = dispatch(Incoming(user=user, kind="voice", media_id="m"), shared) or ""
+    assert "文字" in voice and _state(shared, request)["flow"] == flow
+    assert first.splitlines()[-1] in voice or first.splitlines()[-2] in voice  # the question again
