@@ -102,11 +102,12 @@ class Profile:
     contacts: list[dict[str, Any]]
     text: str = ""  # compact title + body: the places and words it mentions
     past_label: str = ""  # set for a notice a newer one of its series supersedes (knowledge/catalog.py)
-
+    series_main: str = ""  # the series as its front matter (or title) states it
     @property
     def family(self) -> tuple[str, ...]:
-        """Notices of one plan (a notice and its 补充通知) share region, series, levels and year."""
-        return (self.city or "省", "/".join(sorted(self.series[:1])), "/".join(self.levels), str(self.year))
+        """Notices of one plan (a notice and its 补充通知) share region, series, levels and year
+        (aliases aside: a supplement lists fewer)."""
+        return (self.city or "省", self.series_main, "/".join(self.levels), str(self.year))
 
     @property
     def precedence(self) -> tuple[int, dt.date]:
@@ -144,7 +145,8 @@ class Profile:
                    regions=sorted(set(regions), key=len, reverse=True), city=city, provincial=provincial,
                    series=sorted(set(series), key=len, reverse=True), levels=levels,
                    year=int(year) if year else None, issued=issued_on(body), plans=list(meta.get("plans") or [nid]),
-                   contacts=list(meta.get("contacts") or []), text=compact(title + body))
+                   contacts=list(meta.get("contacts") or []), text=compact(title + body),
+                   series_main=compact(series_main))
 
 
 def _series_from_title(title: str, regions: list[str]) -> str:

@@ -213,8 +213,9 @@ class Retriever:
             field_ = occ.group(1)
             out = [w for w in out if w not in field_ and field_ not in w and w != OCCUPATION_MARK] + [
                 OCCUPATION_MARK + field_]
-        # «申报», «评审» name the whole business: evidence only when the question says nothing else.
-        specific = [w for w in out if w not in GENERIC_ACTS]
+        # «申报», «评审» name the whole business, and a bare verb («交» → «缴») says little: evidence
+        # only when the question says nothing else («那要交几份»).
+        specific = [w for w in out if w not in GENERIC_ACTS and len(w) > 1]
         return list(dict.fromkeys(specific or out))
 
     @staticmethod
