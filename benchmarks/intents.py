@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = []
     wrong = []
     for item in items:
-        pred = m.classify(str(item["text"])).intent
+        pred = m.classify(str(item["text"]), in_dialog=item.get("context") == "dialog").intent
         pairs.append((gold(item), pred))
         if pred not in gold(item):
             wrong.append(f"  {item['text']!r}: {sorted(gold(item))} → {pred}")

@@ -144,7 +144,8 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     if msg.kind not in ("text", "voice") or not text:
         return Interpretation(text=text, match=IntentMatch(QUESTION, "question", 0.0, 0.0))
     services = ctx.services
-    match = _by_parts(services, text, _classify(services, text))
+    match = _by_parts(services, text, _classify(services, text, in_dialog=pending_fact is not None
+                                                or bool(ctx.flow)))
     rest = ""
     model = _model(services)
     if model is not None and match.exact:
@@ -168,12 +169,12 @@ def _model(services: Any) -> Any:
         return None
 
 
-def _classify(services: Any, text: str) -> IntentMatch:
+def _classify(services: Any, text: str, in_dialog: bool = False) -> IntentMatch:
     model = _model(services)
     if model is None:
         return IntentMatch(QUESTION, "question", 0.0, 0.0)
     try:
-        return model.classify(text)
+        return model.classify(text, in_dialog=in_dialog)
     except Exception:
         log.exception("intent classification failed for %r", text[:40])
         return IntentMatch(QUESTION, "question", 0.0, 0.0)

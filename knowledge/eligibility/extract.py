@@ -199,7 +199,7 @@ def _part(part: str, ex: Extracted, pending: str | None, today: dt.date, whole: 
     # Figures: credits, years of work, counts.
     q = numbers.first_quantity(norm)
     credit_cue = _has(part, c["credit_cues"])
-    if q is not None and not numbers.dates(norm, today) and (
+    if q is not None and "ce_credits" not in ex.facts and not numbers.dates(norm, today) and (
             credit_cue or (pending == "ce_credits" and numbers.duration(norm) is None)):
         ex.facts["ce_credits"] = q.value
         if q.approx:

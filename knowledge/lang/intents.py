@@ -44,6 +44,7 @@ _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _MEMO: dict[tuple[str, Any], np.ndarray] = {}
 _MEMO_LOCK = threading.Lock()
 SEEN_SIZE = 4096  # wordings whose intent is kept
+DIALOG_KINDS = ("control", "inform")  # what people say to a dialog in progress
 
 
 def command_form(text: str) -> str:
@@ -116,7 +117,7 @@ class IntentModel:
         self._label_ids = np.array([list(self.specs).index(lab) for lab in self.labels])
         self.vectors = self._vectors(texts, path, cache_dir, model_name)
         self._lock = threading.Lock()
-        self._seen: OrderedDict[str, IntentMatch] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, bool], IntentMatch] = OrderedDict()
 
     def _vectors(self, texts: list[str], path: Path, cache_dir: Path | None, model_name: str) -> np.ndarray:
         digest = hashlib.sha256(("\n".join(texts) + "\0" + model_name).encode("utf-8")).hexdigest()[:16]
@@ -187,24 +188,25 @@ class IntentModel:
                     return spec.name, t[len(p):].lstrip(" \t:：,，。.、\n")
         return None
 
-    def classify(self, text: str, max_chars: int = 120) -> IntentMatch:
+    def classify(self, text: str, max_chars: int = 120, in_dialog: bool = False) -> IntentMatch:
         """Exact command word, else the nearest examples. A long message (a pasted 述职, a long
         story) is a question unless it starts with a command word: no example is that long.
         Results are kept per wording: in a season most people send the same few messages."""
         form = command_form(text)
+        key = (form, in_dialog)
         with self._lock:
-            hit = self._seen.get(form)
+            hit = self._seen.get(key)
             if hit is not None:
-                self._seen.move_to_end(form)
+                self._seen.move_to_end(key)
                 return hit
-        result = self._classify(text, form, max_chars)
+        result = self._classify(text, form, max_chars, in_dialog)
         with self._lock:
-            self._seen[form] = result
+            self._seen[key] = result
             if len(self._seen) > SEEN_SIZE:
                 self._seen.popitem(last=False)
         return result
 
-    def _classify(self, text: str, form: str, max_chars: int) -> IntentMatch:
+    def _classify(self, text: str, form: str, max_chars: int, in_dialog: bool) -> IntentMatch:
         exact = self.commands.get(form)
         if exact is not None:
             return IntentMatch(exact, self.specs[exact].kind, 1.0, 1.0, exact=True)
@@ -213,13 +215,17 @@ class IntentModel:
             return IntentMatch(pre[0], self.specs[pre[0]].kind, 1.0, 1.0, exact=True)
         if not form or len(form) > max_chars:
             return IntentMatch(QUESTION, "question", 0.0, 0.0)
-        return self.decide(self.similarities(text))
+        return self.decide(self.similarities(text), in_dialog)
 
-    def decide(self, sims: dict[str, Any]) -> IntentMatch:
+    def decide(self, sims: dict[str, Any], in_dialog: bool = False) -> IntentMatch:
+        """The best intent if it is close enough and ahead by the margin, else a question. Inside
+        a dialog the words that act on it (quit, back, yes, facts …) are expected: one of them
+        ranked first needs no margin there."""
         ranked = sorted(sims.items(), key=lambda kv: -kv[1])
         (top, score), (second, second_score) = ranked[0], ranked[1]
         margin = score - second_score
-        if top == QUESTION or score < self.min_score or margin < self.margin:
+        expected = in_dialog and self.specs[top].kind in DIALOG_KINDS
+        if top == QUESTION or score < self.min_score or (margin < self.margin and not expected):
             runner = top if top != QUESTION else second
             runner_score = score if top != QUESTION else second_score
             return IntentMatch(QUESTION, "question", float(sims[QUESTION]), margin,

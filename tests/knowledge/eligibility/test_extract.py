@@ -48,6 +48,8 @@ def test_the_title_applied_for_is_not_the_title_held() -> None:
     ("毕业后一直干这个，算下来3年零7个月", None, {"related_work_years": 3.58}),
     ("48", "ce_credits", {"ce_credits": 48.0}),
     ("48", None, {}),  # a bare number answers only the question it is given to
+    # «近三年» counts years of assessments, not credits, even while credits are asked
+    ("继续教育50学分，近三年考核都称职", "ce_credits", {"ce_credits": 50.0, "assessments": ["称职", "称职", "称职"]}),
 ])
 def test_answers_in_natural_forms(text: str, pending: str | None, expected: dict) -> None:
     assert facts(text, pending) == expected
