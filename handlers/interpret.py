@@ -126,7 +126,7 @@ def _question_part(text: str, plans: list[str], ctx: Context) -> str:
     not ask are dropped unless they name the notice («临平制造业，网上申报什么时候截止»)."""
     intro = lexicon()["chatter"]["self_intro"]
     parts = parts_of(text)
-    asking = [p for p in parts if _ASKS.search(p)]
+    asking = [p for p in parts if _ASKS.search(p.rstrip(" ，,。；;：:"))]  # «那评审表呢，要交几份»
     kept = []
     for p in parts:
         if p in asking:

@@ -39,16 +39,16 @@ def handle(msg: Incoming, ctx: Context) -> str:
         # «水利的呢»: only a notice, no topic of its own — the last question, about that notice.
         ans = qa.answer(last, plan=named[0])
         question = last
+    if named:
+        remember(ctx, named[0])  # naming a notice switches the topic, answered or not
     if ans.answered:
         sources = list(getattr(ans, "notices", None) or dict.fromkeys(s.notice for s in ans.sources))
-        if named:
-            remember(ctx, named[0])
-        elif current is None and len(sources) == 1:
+        if not named and current is None and len(sources) == 1:
             remember(ctx, sources[0])  # the one notice that answered becomes the subject
         # Kept without the words that named a notice, so «水利的呢» can ask it about another one.
         ctx.state["last_question"] = _without_plan_words(ctx, question, named)
         return ans.text + _past_dates_note(ctx, sources, ans.text)
-    elif ans.kind == "abstain" and it is not None:
+    if ans.kind == "abstain" and it is not None:
         return ans.text + pointer(ctx, it)
     return ans.text
 
@@ -74,17 +74,10 @@ def _past_dates_note(ctx: Context, notices: list[str], text: str) -> str:
 
 def _without_plan_words(ctx: Context, question: str, named: list[str]) -> str:
     try:
-        plans = ctx.services.plans
+        return ctx.services.qa.topic_of(question)
     except Exception:
+        log.exception("qa: the question's topic could not be separated from its notice")
         return question
-    for pid in named:
-        plan = plans.get(pid)
-        if plan is None:
-            continue
-        words = [*plan.keywords, plan.region, plan.series, plan.region.removeprefix("杭州市").removeprefix("浙江省")]
-        for w in sorted({w for w in words if w and len(w) >= 2}, key=len, reverse=True):
-            question = question.replace(w, "")
-    return question.strip("，,的 ") or question
 
 
 def pointer(ctx: Context, it: Any) -> str:

@@ -98,6 +98,15 @@ class QAService:
         """The notices a text names (region, place, series, level, year), as answering reads them."""
         return list(detect(text or "", self.retriever.profiles).named)
 
+    def topic_of(self, text: str) -> str:
+        """The question without the words that only name its notice («临平制造业工程师年度考核有什么
+        要求» → «年度考核有什么要求»), to ask it again about another notice («化工轻纺的呢»)."""
+        q = compact(text or "")
+        profiles = self.retriever.profiles
+        for s, e, _kind in sorted(naming_spans(detect(q, profiles), profiles, q), reverse=True):
+            q = q[:s] + q[e:]
+        return q.strip("的，,、 ") or compact(text or "")
+
     def reload_if_changed(self) -> bool:
         """Pick up an index swapped in by `python -m bot ingest` in another process."""
         now = time.monotonic()
