@@ -27,12 +27,48 @@ def topic(ctx: Context) -> str | None:
     return plan if isinstance(plan, str) and plan else None
 
 
+def _today(ctx: Context) -> dt.date:
+    clock = getattr(ctx.services, "clock", None)
+    return clock().date() if callable(clock) else dt.date.today()
+
+
+def _without_now(question: str, today: dt.date) -> str:
+    """«都2026年了，今年啥时候开始报» → «啥时候开始报»: the current year is what the newest
+    notice is about, whatever year it is."""
+    from knowledge.lang.numbers import lexicon
+
+    q = re.sub(rf"(?:都|已经)?{today.year}年(?:了)?[，,]?", "", question)
+    for w in sorted(lexicon()["now_words"], key=len, reverse=True):
+        q = q.replace(w, "")
+    return q.strip("，, ") or question
+
+
+def _notice_year(ctx: Context, notice: str) -> int | None:
+    try:
+        year = ctx.services.qa.index.notices.get(notice, {}).get("year")
+        return int(year) if year else None
+    except Exception:
+        return None
+
+
 def handle(msg: Incoming, ctx: Context) -> str:
     it = ctx.it
     question = it.question if it is not None and it.question else (msg.text or "")
     qa = ctx.services.qa
     current = topic(ctx)
-    ans = qa.answer(question, plan=current)
+    today = _today(ctx)
+    bare = _without_now(question, today)
+    ans = qa.answer(bare, plan=current)
+    said_year = False
+    if bare != question and ans.answered:
+        # Asked about this year: answered from the newest notice; an earlier year is said first.
+        years = [y for y in (_notice_year(ctx, n) for n in (ans.notices or [])) if y]
+        if years and max(years) < today.year:
+            ans.text = (f"收录的这份通知是{max(years)}年度的，{today.year}年度的通知还没有收录（发布后以新通知为准，"
+                        f"可发送「新年度通知发布后提醒我」）。{max(years)}年度的规定是：\n" + ans.text)
+            said_year = True
+    elif bare != question:
+        ans = qa.answer(question, plan=current)
     named = list(getattr(ans, "named", None) or (it.plans if it is not None else []))
     last = ctx.state.get("last_question")
     if ans.kind == "clarify" and named and isinstance(last, str) and last:
@@ -47,7 +83,7 @@ def handle(msg: Incoming, ctx: Context) -> str:
             remember(ctx, sources[0])  # the one notice that answered becomes the subject
         # Kept without the words that named a notice, so «水利的呢» can ask it about another one.
         ctx.state["last_question"] = _without_plan_words(ctx, question, named)
-        return ans.text + _past_dates_note(ctx, sources, ans.text)
+        return ans.text + ("" if said_year else _past_dates_note(ctx, sources, ans.text))
     if ans.kind == "abstain" and it is not None:
         return ans.text + pointer(ctx, it)
     return ans.text

@@ -18,7 +18,7 @@ import yaml
 from knowledge.catalog import past_label, past_notices
 from knowledge.chunking import SEP, SIGNATURE, Chunk, is_screenshot
 from knowledge.index import BM25
-from knowledge.lang.numbers import to_arabic
+from knowledge.lang.numbers import lexicon, to_arabic
 from knowledge.lang.text import CJK, EQUIVALENT_OF, SYNONYMS, clean, compact
 from knowledge.qa.plans import Named, Profile, detect
 from knowledge.qa.tuning import DEFAULT, Tuning
@@ -43,8 +43,10 @@ _FUNCTION_CHARS = set("后要会能可还就才都也再里算项去来评用放
 _DURATION = re.compile(r"多久|多长时间")
 _OCCUPATION = re.compile(r"(?:做|搞|干)([\u4e00-\u9fff]{2,10}?)(?:的|工作)")
 OCCUPATION_MARK = "从事"
-DEADLINE_WORDS = {"截止", "截至", "结束", "到期", "为止"}
+DEADLINE_WORDS = frozenset(lexicon()["period_ends"]["end"])
+START_WORDS = frozenset(lexicon()["period_ends"]["start"])
 _DEADLINE = re.compile(r"截止|截至|之前|以前|\d{1,2}日前|\d{1,2}日(?:止|为止)|至\d{1,2}(?:月\d{1,2})?日")
+_START = re.compile(r"\d{1,2}\s*日\s*(?:至|到|—|-|~)|\d{1,2}\s*日起|起至|开始")
 # Where to send something: a street address, an office, «寄送至…».
 _WHERE = re.compile(r"地址|寄到哪|送到哪|交到哪|寄往哪|寄给谁|寄哪")
 ADDRESS = re.compile(r"(?:路|街|大道|巷)\d+号|\d+(?:室|办公室)|寄送至|邮寄到|寄至|送至|报送至")
@@ -234,6 +236,8 @@ class Retriever:
             return 1.0
         if word in DEADLINE_WORDS and _DEADLINE.search(text):
             return 1.0  # «截止» is answered by «8月1日至15日», «…前完成»
+        if word in START_WORDS and _START.search(text):
+            return 1.0  # «开始» is answered by «8月1日至15日», «9月1日起»
         if word == "地址" and ADDRESS.search(text):
             return 1.0
         if word in DEVICES and any(d in text for d in DEVICES):

@@ -118,3 +118,18 @@ def _front_matters() -> list[dict]:
     from knowledge.frontmatter import parse
 
     return [parse(p.read_text(encoding="utf-8"))[0] for p in sorted(Path(KNOWLEDGE_DIR / "notices").glob("*.md"))]
+
+
+@pytest.mark.parametrize("word", lexicon()["period_ends"]["start"])
+def test_the_start_of_a_period_is_answered_by_the_period(word: str) -> None:
+    """«啥时候开始报»: a passage stating «8月1日至15日» names the start."""
+    from knowledge.qa.retrieval import Retriever
+
+    assert Retriever._credit(word, "时间为8月1日至15日") == 1.0
+
+
+@pytest.mark.parametrize("word", lexicon()["period_ends"]["end"])
+def test_the_end_of_a_period_is_answered_by_the_period(word: str) -> None:
+    from knowledge.qa.retrieval import Retriever
+
+    assert Retriever._credit(word, "时间为8月1日至15日") == 1.0
