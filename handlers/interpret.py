@@ -121,20 +121,15 @@ def _by_parts(services: Any, text: str, match: IntentMatch) -> IntentMatch:
 
 
 def _question_part(text: str, plans: list[str], ctx: Context) -> str:
-    """The question without the clauses around it: an introduction of the asker («我是单位经办人，»)
-    or an aside after the question («…，我打过去问问»). When one clause asks, the clauses that do
-    not ask are dropped unless they name the notice («临平制造业，网上申报什么时候截止»)."""
+    """The question without the clauses around it that are not part of it: an introduction of
+    the asker («我是单位经办人，…») and an aside after the last clause that asks («…电话多少，我打过去
+    问问»). What leads up to a question stays («有个员工说他的档案没审过，他就报不了，是这样吗»)."""
     intro = lexicon()["chatter"]["self_intro"]
     parts = parts_of(text)
-    asking = [p for p in parts if _ASKS.search(p.rstrip(" ，,。；;：:"))]  # «那评审表呢，要交几份»
-    kept = []
-    for p in parts:
-        if p in asking:
-            kept.append(p)
-        elif any(p.startswith(w) for w in intro):
-            continue
-        elif not asking or (plans and _plans_named(ctx, p)):
-            kept.append(p)
+    asking = [i for i, p in enumerate(parts) if _ASKS.search(p.rstrip(" ，,。；;：:"))]  # «那评审表呢，…»
+    last = asking[-1] if asking else len(parts) - 1
+    kept = [p for i, p in enumerate(parts)
+            if i <= last and (i in asking or not any(p.startswith(w) for w in intro))]
     return strip_chatter("".join(kept) if kept else text)
 
 

@@ -56,6 +56,10 @@ def handle(msg: Incoming, ctx: Context) -> str:
     question = it.question if it is not None and it.question else (msg.text or "")
     qa = ctx.services.qa
     current = topic(ctx)
+    if it is not None and it.plans and it.question != it.text and not qa.plans_named(question):
+        # «我是临平一家企业的人事，…，我们单位在哪审核»: the notice was named in the words around the
+        # question, which Q&A does not see.
+        current = it.plans[0]
     today = _today(ctx)
     bare = _without_now(question, today)
     ans = qa.answer(bare, plan=current)
