@@ -19,7 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from knowledge import index as kindex
 from knowledge.lang.text import compact
@@ -323,6 +323,10 @@ class QAService:
             items = [c for c in r.notice_chunks(chunk.notice) if c.group == chunk.group]
             nested = {c.order for c in items}
             items += [c for c in r.notice_chunks(chunk.notice) if c.group in nested and c.group != chunk.group]
+            if lead_in and len(items) <= 1:
+                # «上传以下附件：» whose items are numbered clauses of their own ((1) … (10)): the
+                # clauses under the lead-in's heading that follow it are its list.
+                items = [chunk, *self._clauses_under(chunk)]
             items.sort(key=lambda c: c.order)
             if len(items) > 1:
                 body, _ = compose.whole_list(items, max_chars)
@@ -331,6 +335,17 @@ class QAService:
                 cite = f"{compose.CITE_PREFIX}《{chunk.title}》{section}"
                 return body + "\n" + cite, [top]
         return compose.single(hits, words, max_chars, wants, self.tuning), hits
+
+    def _clauses_under(self, lead: Any) -> list[Any]:
+        """The passages right after a lead-in whose heading path lies under the lead-in's."""
+        out = []
+        for c in self.retriever.notice_chunks(lead.notice):
+            if c.order <= lead.order:
+                continue
+            if not c.section.startswith(lead.section + " › "):
+                break
+            out.append(c)
+        return out
 
     def _conflict(self, named: Named) -> str:
         """The question names a notice that is not loaded: say which part does not fit."""
