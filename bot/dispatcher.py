@@ -4,7 +4,7 @@ Every text message is interpreted once (handlers/interpret.py): intent, plans na
 stated, the question without chatter. Then one policy decides who answers — the same in WeChat,
 the simulator, `bot chat` and every worker:
 
-In a dialog (handlers/dialog.py) the navigation words act on it (quit, restart, back, skip,
+In a dialog (handlers/dialog.py) words it claims at this step go to it; the navigation words act on it (quit, restart, back, skip,
 correct); a message that answers the pending question goes to the dialog; a tool request runs
 (a one-shot beside the dialog, or a new dialog that ends this one, said in one line); a question
 goes to Q&A and the pending question is asked again; small talk gets a short reply and the
@@ -164,6 +164,8 @@ def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
         return _and_continue(side or "", dialog, ctx)
     if msg.kind == "voice" and not msg.text:
         return _and_continue(_voice_without_text(msg, ctx), dialog, ctx)
+    if dialog.claims(msg, ctx):
+        return _call(dialog.handle, msg, ctx)
     stated = bool(it.facts) and not it.match.exact
     if it.said("quit") and not stated:
         return dialog.quit(msg, ctx)

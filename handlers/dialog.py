@@ -56,6 +56,11 @@ class Dialog:
 
     # --- optional hooks --------------------------------------------------------------------------
 
+    def claims(self, msg: Incoming, ctx: Context) -> bool:
+        """Words this dialog gives a meaning of its own at this step («换计划» in a tool that chose
+        a plan): taken before the shared navigation reads them as quit/back/restart."""
+        return False
+
     def accepts(self, msg: Incoming, ctx: Context) -> bool:
         """Does this message answer the pending question? Messages it does not accept that read
         as a question or a command are handled as such, and the dialog waits."""

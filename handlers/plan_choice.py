@@ -19,6 +19,13 @@ from handlers.base import Context
 log = logging.getLogger(__name__)
 
 
+def switches_plan(text: str) -> bool:
+    """«换计划»: the user asks for the plan list again (knowledge/lang/lexicon.yaml switch_plan)."""
+    from knowledge.lang.intents import command_form
+    from knowledge.lang.numbers import lexicon
+
+    return command_form(text) in {command_form(w) for w in lexicon()["switch_plan"]}
+
 
 def plans_of(ctx: Context) -> dict[str, Any]:
     """The plans to offer in a list: those of current notices (last year's plan of a series

@@ -16,9 +16,13 @@ import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from handlers.base import Context, Incoming
 from handlers.dialog import Dialog, DialogState
+
+if TYPE_CHECKING:
+    from handlers.interpret import Interpretation
 
 LIMIT = 1000  # 「限1000字以内」: 1000 itself is allowed
 FLOW = "shuzhi"
@@ -134,7 +138,7 @@ class ShuzhiDialog(Dialog):
         it = ctx.it
         if it is None:
             return True
-        if it.said("done"):
+        if _finished(it):
             return True
         return not (it.match.exact and (it.is_tool or it.kind == "social")) and not (it.asks and len(it.text) < 40)
 
@@ -143,7 +147,7 @@ class ShuzhiDialog(Dialog):
             return "述职检查进行中：请发送述职文字，发完回复「完成」，或回复「取消」退出。"
         st = State.load(ctx)
         it = ctx.it
-        if it is not None and it.said("done"):
+        if it is not None and _finished(it):
             if not st.parts:
                 return "还没有收到述职内容：请先发送述职文字，发完再回复「完成」；或回复「取消」退出。"
             text = "\n".join(st.parts)
@@ -165,6 +169,11 @@ class ShuzhiDialog(Dialog):
     def quit(self, msg: Incoming, ctx: Context) -> str:
         ctx.leave()
         return "已退出述职检查。需要时再发送「述职检查」。"
+
+
+def _finished(it: Interpretation) -> bool:
+    """«完成», «发完了»; a short piece of text near «done» only by the dialog prior is more text."""
+    return it.said("done") and not it.match.by_prior
 
 
 DIALOG = ShuzhiDialog()

@@ -23,7 +23,6 @@ from handlers.dialog import Dialog, DialogState
 from handlers.plan_choice import cn_date, plans_of
 
 FLOW = "work_years"
-SWITCH = ("换计划", "换一个计划", "其他计划", "换个计划", "选计划")
 _ONGOING = r"(?:至今|到现在|到今|现在|今|目前|一直|now)"
 # A date: 2015年7月[1日] | 2015.7[.1] | 2015-07[-01] | 2015/7[/1] | 15年7月; month and day are
 # never followed by another digit, so 「2015.7-2018.6」 does not read "-20" as a day.
@@ -222,13 +221,14 @@ class WorkYearsDialog(Dialog):
             return plan_choice.offer(plans_of(ctx), st.choices, st.default, PLAN_QUESTION, _note)
         return HOWTO
 
+    def claims(self, msg: Incoming, ctx: Context) -> bool:
+        return plan_choice.switches_plan(ctx.it.text if ctx.it else msg.text or "")
+
     def accepts(self, msg: Incoming, ctx: Context) -> bool:
         it = ctx.it
         if it is None:
             return False
         st = State.load(ctx)
-        if it.text in SWITCH:
-            return True
         if st.step == "plan":
             return plan_choice.names_a_plan(ctx, st.choices, plans_of(ctx), st.default)
         # Dates (or digits) are an attempt at the periods; a misread one gets the example.
@@ -241,7 +241,7 @@ class WorkYearsDialog(Dialog):
         text = it.text if it else (msg.text or "").strip()
         plans = plans_of(ctx)
         st = State.load(ctx)
-        if text in SWITCH and len(plans) > 1:
+        if plan_choice.switches_plan(text) and len(plans) > 1:
             return _menu(ctx, plans, None)
         if st.step == "plan":
             pid = plan_choice.pick(ctx, st.choices, plans, st.default)

@@ -74,6 +74,7 @@ class IntentMatch:
     exact: bool = False  # a command word, not a nearest example
     runner_up: str | None = None  # the best other intent (a tool Q&A may point to)
     runner_up_score: float = 0.0
+    by_prior: bool = False  # won inside a dialog only by the context prior (within the margin)
 
     @property
     def is_question(self) -> bool:
@@ -220,15 +221,20 @@ class IntentModel:
     def decide(self, sims: dict[str, Any], in_dialog: bool = False) -> IntentMatch:
         """The best intent if it is close enough and ahead by the margin, else a question. Inside
         a dialog the words that act on it (quit, back, yes, facts …) are expected: one of them
-        ranked first needs no margin there."""
+        ranked first needs a margin only over a notice question there."""
         ranked = sorted(sims.items(), key=lambda kv: -kv[1])
         (top, score), (second, second_score) = ranked[0], ranked[1]
         margin = score - second_score
-        expected = in_dialog and self.specs[top].kind in DIALOG_KINDS
+        # The prior lifts the margin against the other intents, not against a notice question:
+        # there the winner must stand out twice as far. A message near every intent alike
+        # («一一一一», «高级那种吧», «还没考») reads as no dialog word, and the dialog takes it as
+        # an answer or asks again.
+        expected = in_dialog and self.specs[top].kind in DIALOG_KINDS and \
+            score - float(sims[QUESTION]) >= 2 * self.margin
         if top == QUESTION or score < self.min_score or (margin < self.margin and not expected):
             runner = top if top != QUESTION else second
             runner_score = score if top != QUESTION else second_score
             return IntentMatch(QUESTION, "question", float(sims[QUESTION]), margin,
                                runner_up=runner, runner_up_score=float(runner_score))
         return IntentMatch(top, self.specs[top].kind, float(score), float(margin), runner_up=second,
-                           runner_up_score=float(second_score))
+                           runner_up_score=float(second_score), by_prior=margin < self.margin)

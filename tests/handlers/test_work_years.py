@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from handlers.work_years import compute, full_months, parse_periods
+from knowledge.lang.numbers import lexicon
 from tests.handlers.conftest import Chat, menu_number
 
 LINPING = "linping-manufacturing-engineer-2022"
@@ -81,3 +82,12 @@ def test_cancel_leaves(chat: Chat) -> None:
     chat.say("工作年限")
     assert "已退出" in chat.say("取消")
     assert chat.services.store.get_dialog(chat.user) == {}
+
+
+@pytest.mark.parametrize("word", lexicon()["switch_plan"])
+def test_every_switch_word_lists_the_plans_again_mid_dialog(chat: Chat, word: str) -> None:
+    """lexicon.yaml switch_plan: each entry, said while the dates are asked, brings the numbered
+    plan list back (not «重新开始» with the remembered plan offered first)."""
+    chat.say(menu_number(chat.say("工作年限"), chat.services.plans[LINPING].title))
+    reply = chat.say(word)
+    assert "请回复序号" in reply and "沿用" not in reply
