@@ -19,6 +19,7 @@ a question for Q&A (with the notice under discussion).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import unicodedata
 from typing import Any, cast
@@ -186,8 +187,8 @@ def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
         from handlers import offers
 
         accepted = offers.accepted_tool(ctx)
-        if accepted in registry.TOOLS:
-            return _tool(accepted, msg, ctx, dialog)
+        if accepted is not None and accepted[0] in registry.TOOLS:
+            return _accepted(*accepted, msg, ctx, dialog)
         reply = offers.answer(msg, ctx)
         if reply is not None:
             return _and_continue(reply, dialog, ctx)
@@ -200,6 +201,14 @@ def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
     if it.asks:  # a question mid-dialog: answered, then the pending question again
         return _and_continue(_call(registry.DEFAULT, msg, ctx) or "", dialog, ctx)
     return _call(dialog.handle, msg, ctx)  # no answer and no question: the dialog asks again
+
+
+def _accepted(intent: str, asked: str, msg: Incoming, ctx: Context, live: Dialog | None) -> str | None:
+    """«好的» to «您是想…吗？»: the tool runs on the message it was offered for (its plans and facts)."""
+    if asked:
+        msg = dataclasses.replace(msg, text=asked)
+        ctx.it = interpret(msg, ctx)
+    return _tool(intent, msg, ctx, live)
 
 
 def _tool(intent: str, msg: Incoming, ctx: Context, live: Dialog | None) -> str | None:
@@ -247,8 +256,8 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
         from handlers import offers
 
         accepted = offers.accepted_tool(ctx)
-        if accepted in registry.TOOLS:
-            return _tool(accepted, msg, ctx, None)
+        if accepted is not None and accepted[0] in registry.TOOLS:
+            return _accepted(*accepted, msg, ctx, None)
         reply = offers.answer(msg, ctx)
         if reply is not None:
             return reply

@@ -34,7 +34,16 @@ from knowledge.eligibility.facts import (
     to_json,
 )
 from knowledge.eligibility.plans import Plan
-from knowledge.eligibility.rules import cn_date, evaluate, evaluate_at, facts_used, render_text, served, ym
+from knowledge.eligibility.rules import (
+    cn_date,
+    evaluate,
+    evaluate_at,
+    facts_used,
+    listed_specialty,
+    render_text,
+    served,
+    ym,
+)
 from knowledge.eligibility.verdict import Verdict
 
 log = logging.getLogger(__name__)
@@ -123,6 +132,11 @@ class EligibilityDialog(Dialog):
         st = State.load(ctx)
         used = facts_used(plan)
         kept = {k: v for k, v in st.facts.items() if k in used}
+        if "specialty" in used and "specialty" not in kept and ctx.it is not None and ctx.it.facts:
+            # «临平的，机电，本科…»: a bare field of work among other facts is the answer to come.
+            spec = listed_specialty(plan, ctx.it.text)
+            if spec:
+                kept["specialty"] = spec
         st = State(plan=plan.id, facts=kept, history=[k for k in st.history if k in kept],
                    until_now=st.until_now, assessment_years=st.assessment_years, pending=None)
         _settle(st, plan)
@@ -403,6 +417,16 @@ def _remember_profile(ctx: Context, st: State) -> None:
     ctx.state["profile"] = {"facts": dict(st.facts), "until_now": st.until_now}
 
 
+def _rederive(st: State, stated: set[str], until_now: bool = False) -> None:
+    """Work years counted «一直到现在» follow the graduation date: a corrected date recounts them
+    (in _settle); work years stated as a number replace the count."""
+    if "related_work_years" in stated and not until_now:
+        st.until_now = False
+    elif "graduation_date" in stated and st.until_now:
+        st.facts.pop("related_work_years", None)
+        st.history = [f for f in st.history if f != "related_work_years"]
+
+
 def _settle(st: State, plan: Plan) -> None:
     """Derived facts: work years «一直到现在» from graduation; assessments given year by year."""
     if st.until_now and "graduation_date" in st.facts and plan.as_of and "related_work_years" not in st.facts:
@@ -448,6 +472,8 @@ def _take(ctx: Context, plan: Plan, found: Any, correcting: bool) -> str:
     st.assessment_years.update({str(y): g for y, g in found.assessment_years.items()})
     for name, value in taken.items():
         st.facts.update(to_json({name: value}))
+    _rederive(st, set(taken), found.until_now)
+    for name in taken:
         st.history = [f for f in st.history if f != name] + [name]
         st.skipped = [f for f in st.skipped if f != name]
     st.misses = 0
@@ -563,6 +589,7 @@ def _parses(fact: str, text: str) -> bool:
 def _store(ctx: Context, fact: str, value: Any) -> None:
     st = State.load(ctx)
     st.facts.update(to_json({fact: value}))
+    _rederive(st, {fact})
     st.history = [f for f in st.history if f != fact] + [fact]
     st.skipped = [f for f in st.skipped if f != fact]
     st.misses = 0

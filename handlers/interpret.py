@@ -101,8 +101,10 @@ def _by_parts(services: Any, text: str, match: IntentMatch) -> IntentMatch:
     with facts or chatter around it. Clause by clause: one clause asks for a tool and no other
     clause asks a question → that tool."""
     parts = parts_of(text)
-    if match.exact or match.kind != "question" or not 1 < len(parts) <= MAX_PARTS:
+    if match.exact or match.kind != "question" or len(parts) < 2:
         return match
+    if len(parts) > MAX_PARTS:  # a long story: the request opens or closes it
+        parts = parts[: MAX_PARTS // 2] + parts[-(MAX_PARTS // 2):]
     # Only when some request came close for the whole message (each clause costs an embedding).
     runner = services.intents.specs.get(match.runner_up or "")
     if runner is None or runner.kind not in ("tool", "control") or \

@@ -28,13 +28,17 @@ def current(ctx: Context) -> dict[str, Any] | None:
     return offer
 
 
-def accepted_tool(ctx: Context) -> str | None:
-    """The tool intent of a standing offer the message accepts (the dispatcher runs it)."""
+ASKED_MAX = 500  # the message a tool offer answered, kept to run the tool on it
+
+
+def accepted_tool(ctx: Context) -> tuple[str, str] | None:
+    """(tool intent, the message it was offered for) of a standing offer the message accepts:
+    the dispatcher runs the tool on that message, so the facts it stated are not lost."""
     offer = current(ctx)
     if offer is None or offer.get("kind") != "tool" or ctx.it is None or not ctx.it.clear_yes:
         return None
     ctx.state.pop("offer", None)
-    return str(offer.get("intent"))
+    return str(offer.get("intent")), str(offer.get("asked") or "")[:ASKED_MAX]
 
 
 def answer(msg: Incoming, ctx: Context) -> str | None:

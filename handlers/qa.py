@@ -132,5 +132,5 @@ def pointer(ctx: Context, it: Any) -> str:
     close = score >= model.min_score and score >= it.match.score - model.margin
     if spec is None or spec.kind != "tool" or not close or not spec.describe or not spec.commands:
         return ""
-    offers.make(ctx, "tool", intent=spec.name)
+    offers.make(ctx, "tool", intent=spec.name, asked=it.text[:offers.ASKED_MAX])
     return f"\n您是想{spec.describe}吗？回复「好的」即可，或发送「{spec.commands[0]}」。"

@@ -573,6 +573,8 @@ def describe(name: str, value: Any) -> str:
         return f"{value.year}年{value.month}月"
     if isinstance(value, list):
         return "、".join(str(v) for v in value) or "无"
+    if isinstance(value, float | int) and spec.label.endswith("年限"):
+        return f"{value:g} 年"  # «工作年限 → 3.5 年», never a bare 3.5
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)

@@ -251,6 +251,24 @@ def specialty_shown(spec: str, scope: list[str] | None = None) -> str:
     return f"您填写的专业（{trimmed}）"
 
 
+def listed_specialty(plan: Plan, text: str) -> str | None:
+    """A clause that is just a specialty the plan lists («…，临平的，机电，本科» → 「机电」), so a
+    bare field of work said before the question is asked counts as the answer to it."""
+    scope: list[str] = []
+    for rule in plan.rules:
+        if rule.check != "specialty_not_excluded":
+            continue
+        ref = rule.params.get("scope")
+        value = plan.parameters[ref[1:]].value if isinstance(ref, str) and ref.startswith("$") \
+            and ref[1:] in plan.parameters else ref
+        scope += [str(v) for v in value or []]
+    for piece in _SPEC_SPLIT.split(text):
+        core = _SPEC_TAIL.sub("", _SPEC_HEAD.sub("", piece.strip("。.!！?？")))
+        if len(core) >= 2 and core in scope:
+            return core
+    return None
+
+
 @check("specialty_not_excluded", required=("excluded",), optional=("scope",))
 def _specialty(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     spec = env.get("specialty")

@@ -210,3 +210,15 @@ def test_bad_input_mid_dialog_gets_a_clear_reaction_and_the_dialog_goes_on(
     voice = dispatch(Incoming(user=user, kind="voice", media_id="m"), shared) or ""
     assert "文字" in voice and _state(shared, request)["flow"] == flow
     assert first.splitlines()[-1] in voice or first.splitlines()[-2] in voice  # the question again
+
+
+def test_a_tool_offer_accepted_runs_on_the_message_it_was_made_for(
+        say: Callable[[str], str], shared: Services, request: pytest.FixtureRequest) -> None:
+    """«…有戏吗» got «您是想看看自己能不能申报…吗？»; «好的» starts the test with the plan and facts
+    that message stated, not an empty one."""
+    first = say("我是大专，做了8年电气，临平的，有戏吗")
+    # (the classifier may also start the test at once)
+    reply = say("好的") if "回复「好的」即可" in first else first
+    assert "已选择：2022年度临平区制造业专业工程师资格评审" in reply
+    facts = _state(shared, request)["facts"]
+    assert facts["education"] == "associate" and facts["related_work_years"] == 8

@@ -7,7 +7,7 @@ import pytest
 
 from bot.settings import get_settings
 from knowledge.eligibility.plans import Plan, load_plans
-from knowledge.eligibility.rules import evaluate, facts_used, render_text, specialty_shown
+from knowledge.eligibility.rules import evaluate, facts_used, listed_specialty, render_text, specialty_shown
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,14 @@ def test_specialty_is_quoted_as_the_listed_one_or_trimmed() -> None:
     assert specialty_shown("搞机械的,机电吧", ["机电制造", "机电", "机械"]) == "「机电制造」"
     assert specialty_shown("搞机械的,机电吧") == "您填写的专业（搞机械的，机电）"
     assert specialty_shown("软件开发") == "「软件开发」"
+
+
+def test_a_bare_listed_specialty_among_facts_is_found(plans: dict[str, Plan]) -> None:
+    linping = plans["linping-manufacturing-engineer-2022"]
+    assert listed_specialty(linping, "能评吗，临平的，机电，本科") == "机电"
+    assert listed_specialty(linping, "我是做电气的，本科") == "电气"
+    assert listed_specialty(linping, "临平的，本科，16年毕业") is None  # a place is no specialty
+    assert listed_specialty(plans["zhejiang-water-senior-2022"], "机电，本科") is None  # lists none
 
 
 def test_linping_detail_quotes_the_listed_specialty(plans: dict[str, Plan]) -> None:
