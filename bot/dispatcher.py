@@ -183,6 +183,11 @@ def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
         reply = dialog.correct(msg, ctx)
         if reply is not None:
             return reply
+    if it.said("explain"):
+        reply = dialog.explain(msg, ctx)
+        if reply is not None:
+            return reply
+        return f"这一步在问：{dialog.pending(ctx) or '（见上）'}\n不清楚可以回复「跳过」，不想继续可以说「退出」。"
     if it.said("yes", "no"):  # an offer made by the last reply (a one-shot beside the dialog) comes first
         from handlers import offers
 
@@ -265,6 +270,10 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
         from handlers import help as help_
 
         return _call(help_.nothing_active, msg, ctx)
+    if it.said("explain"):
+        from handlers import help as help_
+
+        return _call(help_.unclear, msg, ctx)
     if it.said("yes", "no", "done") and not it.asks:
         from handlers import help as help_
 

@@ -96,6 +96,10 @@ class Dialog:
     def correct(self, msg: Incoming, ctx: Context) -> str | None:
         return None  # nothing to correct here: handled as an answer
 
+    def explain(self, msg: Incoming, ctx: Context) -> str | None:
+        """«啥意思 看不懂»: the pending question said more plainly; None: asked again as it is."""
+        return None
+
     def non_text(self, msg: Incoming, ctx: Context) -> str | None:
         """A photo or voice without text mid-dialog; None: the dispatcher's default."""
         return None

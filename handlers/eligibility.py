@@ -314,6 +314,16 @@ class EligibilityDialog(Dialog):
     def done(self, ctx: Context) -> bool:
         return bool(ctx.state.get("done"))
 
+    def explain(self, msg: Incoming, ctx: Context) -> str | None:
+        """«啥意思 看不懂»: what the pending question means, with an example answer."""
+        st = State.load(ctx)
+        plan = _plans(ctx).get(st.plan or "")
+        if plan is None or st.pending not in FACTS:
+            return None
+        spec = FACTS[st.pending]
+        return (f"说明：{spec.explain}\n{_question(ctx, plan)}\n"
+                f"（例如「{spec.example}」；不清楚可回复「跳过」，不想测了可说「退出」）")
+
     def after(self, msg: Incoming, ctx: Context) -> str | None:
         """After the verdict: corrections and new facts change it; 上一步 reopens the last
         question; a late answer is told the test is over; anything else leaves."""
@@ -342,6 +352,8 @@ class EligibilityDialog(Dialog):
             return _back(ctx, plans, plan)
         if it.said("skip"):
             return "自测已经出结果了，没有要跳过的问题。" + _next_steps(ctx, plan)
+        if it.said("explain"):
+            return "结论里每一条的依据和原文出处，回复「详情」可以逐条查看；看不懂的词也可以直接问我，如「直接申报是什么意思」。"
         if _late_answer(ctx, plan, it.text):
             example = _modify_example(plan, list(st.history))
             return ("自测已经结束（结论见上）。如需重新测试发送「资格自测」，"
@@ -481,7 +493,7 @@ def _take(ctx: Context, plan: Plan, found: Any, correcting: bool) -> str:
     changed = {k: v for k, v in st.facts.items() if before.get(k) != v}
     was_done = st.done
     verdict_before = _outcome(plan, before) if was_done else None
-    if correcting or (st.done and changed):
+    if changed and (correcting or st.done):  # an answer that changes nothing leaves the verdict standing
         st.done = False
     st.save(ctx)
     if not was_done:
@@ -943,7 +955,10 @@ def this_year(msg: Incoming, ctx: Context) -> str:
     past = [p for p in shown if p.year and p.year < today.year]
     if past:
         lines.append(f"这些是往年的通知，{today.year}年度的新通知还没有收录，具体条件和日期以新通知为准。")
-        offers.make(ctx, "series", plan=past[0].id)
+        if len(past) == 1:
+            offers.make(ctx, "series", plan=past[0].id)
+        else:  # which notice's successor: the reminder tool asks, never a guess
+            offers.make(ctx, "tool", intent="new_year_reminder")
         lines.append("可以先发送「资格自测」按现有条件估算（会同时给出算到今年年底的估计）；"
                      "回复「好的」可在新年度通知发布后提醒您。")
     else:

@@ -39,6 +39,12 @@ def nothing_active(msg: Incoming, ctx: Context) -> str:
     return "好的。现在没有进行中的测试或设置；有问题可以直接问我，或发送「帮助」看看我能做什么。"
 
 
+def unclear(msg: Incoming, ctx: Context) -> str:
+    """«啥意思 看不懂» with no question pending: how to ask about the words not understood."""
+    return ("抱歉没说清楚。可以把看不懂的词或那句话发给我，如「直接申报是什么意思」，我从通知里找原文解释；"
+            "发送「帮助」看看我能做什么。")
+
+
 def ack(msg: Incoming, ctx: Context) -> str:
     """「好的」「嗯」 with nothing waiting for an answer."""
     return "好的！还有职称申报方面的问题，随时问我；发送「帮助」看看我能做什么。"

@@ -284,8 +284,8 @@ def series(msg: Incoming, ctx: Context) -> str:
     named = [p for p in (it.plans if it else []) if p in plans]
     pid = (ctx.state.get("plan") if ctx.flow == FLOW else None) or (named[0] if named else None) \
         or ctx.state.get("last_plan")
-    if pid not in plans:
-        return "请先发送「提醒」选择计划；如果该计划日期已过，我会提供新年度提醒。"
+    if pid not in plans:  # which notice's successor: choose the plan (a past one offers the new year)
+        return "新年度提醒要先选计划（日期已过的计划，选后可订阅新年度提醒）。\n" + DIALOG.start(msg, ctx)
     role = (ctx.state.get("role") if ctx.flow == FLOW else None) or "applicant"
     return subscribe_series(ctx, pid, role)
 

@@ -132,7 +132,7 @@ def _specialty(part: str, ex: Extracted) -> None:
     inside = "|".join(map(re.escape, c["not_a_verb"]))
     m = re.search(rf"(?<!{c['not_a_verb_before']})(?:{verbs})(?!{inside})(?:的是)?([\u4e00-\u9fffA-Za-z]{{2,8}}?)"
                   r"(?:的|工作|专业|行业|方面|这块|这行|$)", part)
-    if m and not _NOT_A_FIELD.search(m.group(1)) and "specialty" not in ex.facts:
+    if m and not _NOT_A_FIELD.search(m.group(1)) and m.group(1) not in c["not_a_field"] and "specialty" not in ex.facts:
         ex.facts["specialty"] = m.group(1)
     study = "|".join(map(re.escape, c["study_verbs"]))
     m = re.search(rf"(?:{study})(?!{'|'.join(c['not_study_after'])})(?:就是|的是)?([\u4e00-\u9fff]{{2,6}}?)(?:的|专业|出身|$)",

@@ -53,6 +53,10 @@ ADDRESS = re.compile(r"(?:路|街|大道|巷)\d+号|\d+(?:室|办公室)|寄送�
 _DATES = re.compile(r"截止|哪天|什么时候|啥时候|何时|几月|日期|时间")
 _CLOCK = re.compile(r"几点|什么时间点|几时")
 _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
+DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日|\d{1,2}\s*月")  # «11 月评审结束后» too
+CLOCK_TIME = re.compile(r"\d{1,2}[:：]\d{2}|\d{1,2}[点时]")
+# Dates fill a notice's timeline: a passage stating one is no answer unless it is about the thing.
+WHEN = (DATE, CLOCK_TIME)
 
 # Level words select the plan; they say nothing about which clause answers.
 PLAN_GENERIC = {"职称"}
@@ -69,6 +73,8 @@ def answer_type(question: str) -> re.Pattern[str] | None:
     m = _ASKS.search(q)
     if m:
         asked = next(g for g in m.groups() if g)
+        if asked == "号" or (asked == "月" and "个" not in m.group(0)):
+            return DATE  # «几号截止», «几月份»: a day of the calendar, not a count of days
         unit = {"号": "日", "天": "日", "钱": "元", "费": "元", "条": "项", "学分": "学时"}.get(asked, asked)
         # Units counted alike: «几条» ← «2项以上» or «下列条件之一»; «几天» ← «5个工作日»;
         # «多少学分» ← «90学时» (notices count continuing education in either).
@@ -78,13 +84,13 @@ def answer_type(question: str) -> re.Pattern[str] | None:
             pattern += "|之[一二三四五]"
         return re.compile(pattern)
     if _CLOCK.search(q):
-        return re.compile(r"\d{1,2}[:：]\d{2}|\d{1,2}[点时]")
+        return CLOCK_TIME
     if _WHERE.search(q):
         return ADDRESS
     if _DURATION.search(q):
         return re.compile(_NUMERAL + r"(?:个)?(?:工作|自然)?(?:日|天|周|月|年)")
     if _DATES.search(q):
-        return re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日|\d{1,2}\s*月")  # «11 月评审结束后» too
+        return DATE
     return None
 
 
@@ -95,6 +101,9 @@ class Hit:
     bm25: float = 0.0
     dense: float = 0.0
     coverage: float = 0.0  # share of the question's topic words (those its notice uses) in the passage
+    # (with the asked-for figure as one more word); `topic`: the share of what the question is about,
+    # without the figure or the words that only say which figure («截止», «开始»)
+    topic: float = 0.0
     dense_rank: int = -1  # its rank among the notice's passages by the dense side alone (-1: not ranked)
 
 
@@ -250,10 +259,13 @@ class Retriever:
             return 0.0
         if len(word) == 4:
             # Two two-character words («软件开发» → «软件»+«开发»): a bigram across the join («件开»)
-            # means nothing, so each half counts once (against «计算机技术与软件» → 0.5).
-            return ((word[:2] in text) + (word[2:] in text)) / 2
+            # means nothing, so each half counts once (against «计算机技术与软件» → 0.5). A generic
+            # act («网上申报» → «申报») is in nearly every passage: that half alone is no evidence.
+            halves = [h for h in (word[:2], word[2:]) if h not in GENERIC_ACTS]
+            return sum(h in text for h in halves) / 2
         grams = [word[i:i + 2] for i in range(len(word) - 1)]
-        return sum(g in text for g in grams) / len(grams)
+        # «评审费» against «…评审结束后…»: the generic act «评审» alone says nothing of the fee.
+        return sum(g in text and g not in GENERIC_ACTS for g in grams) / len(grams)
 
     def known(self, words: list[str], notices: list[str]) -> list[str]:
         """The topic words these notices use at all (a colloquial or unknown word is no evidence)."""
@@ -367,9 +379,12 @@ class Retriever:
                 i = int(pos[j])
                 chunk = self.index.chunks[i]
                 cov = self.coverage(words, i, nid, wants=wants)
+                full = self.coverage(words, i, nid)
+                # «网上申报几号截止»: «截止» says which figure is asked; what it is about is the rest.
+                subject = [w for w in words if w not in DEADLINE_WORDS and w not in START_WORDS]
+                topic = self.coverage(subject, i, nid) if subject and wants is not None else full
                 if mode == "hybrid":
-                    score = (f / best + t.coverage_weight * (self.coverage(ranked, i, nid) if refine else
-                                                             self.coverage(words, i, nid))
+                    score = (f / best + t.coverage_weight * (self.coverage(ranked, i, nid) if refine else full)
                              + t.label_weight * self.coverage(ranked, i, nid, label=True)
                              + (t.answer_type_weight if wants and wants.search(self._text[i]) else 0.0)
                              # the issuer's line and a screenshot answer nothing
@@ -378,7 +393,7 @@ class Retriever:
                     score = f / best
                 hits.append(Hit(chunk=chunk, score=score, bm25=float(bm[j]),
                                 dense=float(sims[i]) if sims is not None else 0.0, coverage=cov,
-                                dense_rank=dense_rank.get(j, -1)))
+                                topic=topic, dense_rank=dense_rank.get(j, -1)))
             hits.sort(key=lambda h: -h.score)
             out[nid] = hits[:k]
         return out

@@ -26,7 +26,7 @@ from knowledge.lang.text import compact
 from knowledge.qa import compose
 from knowledge.qa.compose import Answer, Source
 from knowledge.qa.plans import LEVEL_ORDER, Named, detect, levels_in, naming_spans
-from knowledge.qa.retrieval import ADDRESS, Hit, Mode, Retriever, answer_type
+from knowledge.qa.retrieval import ADDRESS, WHEN, Hit, Mode, Retriever, answer_type
 from knowledge.qa.tuning import DEFAULT, Tuning
 
 if TYPE_CHECKING:
@@ -248,8 +248,7 @@ class QAService:
             best = max((hs for hs in found.values() if hs), key=lambda hs: hs[0].score, default=[])
             return decline(place or None, best)
         if wants is not None:
-            stating = {n: hs for n, hs in answering.items()
-                       if any(r.states(wants, h.chunk) for h in hs[:3] if h.coverage >= t.min_coverage)}
+            stating = {n: hs for n, hs in answering.items() if any(self._states(h, wants) for h in hs[:3])}
             if not stating:
                 related = [hs[0] for hs in answering.values()]
                 return decline(text=self._not_stated(wants, answering), hits=related)
@@ -300,9 +299,17 @@ class QAService:
         """A notice's passage for a side-by-side line: its best one that states the figure asked for."""
         if wants is not None:
             for h in hits[:3]:
-                if h.coverage >= self.tuning.min_coverage and self.retriever.states(wants, h.chunk):
+                if self._states(h, wants):
                     return h
         return hits[0]
+
+    def _states(self, h: Hit, wants: re.Pattern[str]) -> bool:
+        """The passage states the figure asked for; a date or time only counts in a passage that
+        holds something of what was asked besides it (dates are everywhere in a timeline).
+        «评审费什么时候交» is answered by the clause on the fee, which names no date, not by a dated
+        clause that shares only «评审»; «网上申报几号截止» not by «有效期截止…9月22日»."""
+        about = h.topic > 0 or wants not in WHEN
+        return h.coverage >= self.tuning.min_coverage and about and self.retriever.states(wants, h.chunk)
 
     def _single(self, q: str, hits: list[Hit], words: list[str], wants: re.Pattern[str] | None,
                 max_chars: int | None = None) -> tuple[str, list[Hit]]:
@@ -369,7 +376,10 @@ class QAService:
         text = f"收录的通知没有写明{what}：{names}都没有写，我不能凭猜测回答，请以主管部门的通知或答复为准。"
         if len(answering) == 1:
             # What the notice does say about it (how to pay, where to send) is still worth quoting.
-            hit = next(iter(answering.values()))[0]
+            hits = next(iter(answering.values()))
+            hit = max(hits[:3], key=lambda h: h.topic)  # the clause about it, dated or not
+            if hit.topic < self.tuning.min_coverage:
+                return text
             quote = compose.select(compose.passage_text(hit), [], self.settings.answer_max_chars - len(text) - 80)
             text += f"\n通知中的相关规定：{quote}\n{compose.citation(hit)}"
         return text

@@ -179,6 +179,11 @@ def test_words_that_hide_a_verb(word: str) -> None:
     assert "specialty" not in facts(f"我们做{word}的")
 
 
+@pytest.mark.parametrize("word", C["not_a_field"])
+def test_technical_work_in_general_names_no_specialty(word: str) -> None:
+    assert "specialty" not in facts(f"一直在厂里做{word}")
+
+
 def test_a_verb_inside_a_word_before_it() -> None:
     assert "specialty" not in facts("学习新干线上看的")  # «新干线»: no 干
 

@@ -300,3 +300,25 @@ def test_commands_named_in_replies_exist() -> None:
     for path in (Path(__file__).resolve().parents[3] / "knowledge").rglob("*.py"):
         named |= set(re.findall(r"(?:发送|回复|输入)「([^」]+)」", path.read_text(encoding="utf-8")))
     assert named and named <= known, named - known
+
+
+@pytest.mark.parametrize(("question", "clause", "not_quoted"), [
+    # The fee clause names no date: said so, with the clause; not a dated clause sharing «评审».
+    ("临平的评审费什么时候交？", "缴纳评审费", "纸质材料报送"),
+    # The construction notice states no application period: its «有效期截止…9月22日» is no answer.
+    ("杭州建设工程工程师网上申报几号截止？", "", "9月22日"),
+])
+def test_a_date_is_answered_only_by_a_clause_about_the_thing(
+        qa_service: QAService, question: str, clause: str, not_quoted: str) -> None:
+    ans = qa_service.answer(question, cached=False)
+    assert "没有写明" in ans.text and clause in ans.text
+    assert not_quoted not in _flat(ans.text)
+
+
+def test_a_generic_act_alone_is_no_evidence_for_a_longer_word() -> None:
+    from knowledge.qa.retrieval import Retriever
+
+    assert Retriever._credit("评审费", "11月评审结束后") == 0.0  # «评审» alone is not the fee
+    assert Retriever._credit("评审费", "缴纳评审费用") == 1.0
+    assert Retriever._credit("网上申报", "请申报人员将有效期截止时间设置至9月22日") == 0.0
+    assert Retriever._credit("网上申报", "网上个人申报") == 0.5  # «网上» is the specific half
