@@ -201,7 +201,7 @@ def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
         return _call(dialog.handle, msg, ctx)
     if it.is_tool:
         return _tool(it.intent, msg, ctx, dialog)
-    if it.kind == "social" and not it.asks:
+    if it.kind == "social" and (not it.asks or it.intent in registry.SOCIAL_ASKED):
         return _and_continue(_call(registry.SOCIAL[it.intent], msg, ctx) or "", dialog, ctx)
     if it.asks:  # a question mid-dialog: answered, then the pending question again
         return _and_continue(_call(registry.DEFAULT, msg, ctx) or "", dialog, ctx)
@@ -280,7 +280,7 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
         return _call(help_.ack, msg, ctx)
     if it.facts and not it.asks and registry.DIALOGS["eligibility"].wants_facts(ctx):
         return _tool("eligibility", msg, ctx, None)  # facts about oneself: the self-test with them
-    if it.kind == "social" and not it.asks:
+    if it.kind == "social" and (not it.asks or it.intent in registry.SOCIAL_ASKED):
         return _call(registry.SOCIAL[it.intent], msg, ctx)
     return _call(registry.DEFAULT, msg, ctx)
 

@@ -35,6 +35,13 @@ def bye(msg: Incoming, ctx: Context) -> str:
     return "再见！需要时随时来问。"
 
 
+def off_topic(msg: Incoming, ctx: Context) -> str:
+    """«帮我写一份年终总结», «今天股票行情怎么样»: outside what the notices cover; said plainly, with
+    no clause pasted and no phone number to call about it."""
+    return ("抱歉，这个我帮不了：我只回答浙江职称申报通知里的问题（申报条件、时间、材料、费用等），"
+            "也可以帮您做资格自测、订阅截止提醒、检查证件照和述职字数。发送「帮助」看看我能做什么。")
+
+
 def nothing_active(msg: Incoming, ctx: Context) -> str:
     return "好的。现在没有进行中的测试或设置；有问题可以直接问我，或发送「帮助」看看我能做什么。"
 

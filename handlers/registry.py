@@ -60,7 +60,11 @@ SOCIAL: dict[str, Handler] = {
     "greeting": help_.greeting,
     "thanks": help_.thanks,
     "bye": help_.bye,
+    "off_topic": help_.off_topic,
 }
+# Social intents answered even when worded as a question («今天股票行情怎么样»): a notice search
+# would only find a clause that shares a word.
+SOCIAL_ASKED = frozenset({"off_topic"})
 
 COMMANDS: list[Command] = []
 

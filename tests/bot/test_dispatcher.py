@@ -222,3 +222,10 @@ def test_a_tool_offer_accepted_runs_on_the_message_it_was_made_for(
     assert "已选择：2022年度临平区制造业专业工程师资格评审" in reply
     facts = _state(shared, request)["facts"]
     assert facts["education"] == "associate" and facts["related_work_years"] == 8
+
+
+def test_a_request_outside_the_notices_is_declined_without_a_clause(say: Callable[[str], str]) -> None:
+    """«帮我写一份年终总结» shares «总结» with a materials clause; pasting that clause would mislead."""
+    reply = say("帮我写一份年终总结")
+    assert "帮不了" in reply and "出处" not in reply and "电话" not in reply
+    assert "出处" in say("临平网上申报几号截止")  # the next notice question is answered as usual
