@@ -27,6 +27,7 @@ _NUMBER = re.compile(r"第?\s*(\d{1,2})\s*(?:个|项|号|种|条)?")
 # Question form: a question mark or a question word. Tool requests can be questions too
 # («能提醒我吗»): the intent decides first, this only tells a question from a statement.
 _ASKS = re.compile(r"[?？]|吗|呢$|什么|怎么|怎样|如何|多少|几[号月天年个项份篇分]|哪|啥|为什么|为啥|能不能|可不可以|是否|要不要|有没有|行不行")
+_ASK_WORDS = re.compile(r"什么|怎么|怎样|如何|多少|几[号月天年个项份篇分]|哪|啥|为什么|为啥|能不能|可不可以|是否|要不要|有没有|行不行")
 TOOL_KINDS = ("tool",)
 CONTROL = ("yes", "no", "quit", "back", "skip", "restart", "correct")
 
@@ -53,6 +54,12 @@ class Interpretation:
     def asks(self) -> bool:
         """Reads as a question (a question mark or a question word)."""
         return bool(_ASKS.search(self.text))
+
+    @property
+    def asks_something(self) -> bool:
+        """A notice question worded as one («临平的评审费多少钱»), not a bare choice with a question
+        mark («临平的？»): a list choice it is not."""
+        return self.kind == "question" and bool(_ASK_WORDS.search(self.text))
 
     @property
     def is_tool(self) -> bool:

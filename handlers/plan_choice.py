@@ -139,7 +139,11 @@ def pick(ctx: Context, ids: list[str], plans: Mapping[str, Any], default: str | 
 
 
 def names_a_plan(ctx: Context, ids: list[str], plans: Mapping[str, Any], default: str | None = None) -> bool:
-    """Would `pick` find a plan in this message? (A dialog's `accepts`.)"""
+    """Would `pick` find a plan in this message? (A dialog's `accepts`.) A question that names a
+    plan («临平的评审费多少钱») is answered first; the list is asked again after it."""
+    it = ctx.it
+    if it is not None and it.asks_something and it.number is None:
+        return False
     return pick(ctx, ids, plans, default) is not None
 
 

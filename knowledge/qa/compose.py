@@ -296,12 +296,15 @@ def whole_list(chunks: list[Chunk], max_chars: int) -> tuple[str, list[Chunk]]:
     lead = chunks[0]
     own_lead_in = lead.text.rstrip().endswith(("：", ":"))
     lines = [] if own_lead_in else ([lead.context] if lead.context else [])
+    named = {lead.section}
     for c in chunks:
         text = c.text.strip()
         label = c.section.rsplit(SEP_, 1)[-1].strip()
-        # An item that is a numbered heading of its own shows its name when its text does not.
-        if c is not lead and label and c.section != lead.section and compact(label)[:6] not in compact(text):
+        # An item that is a numbered heading of its own shows its name when its text does not
+        # (once: the paragraphs that follow under the same heading are its text).
+        if label and c.section not in named and compact(label)[:6] not in compact(text):
             text = f"{label}：{text}"
+        named.add(c.section)
         lines.append(text)
     body = "\n".join(dict.fromkeys(ln for ln in lines if ln))
     return body[: max_chars * LIST_PAGES], chunks

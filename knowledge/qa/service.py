@@ -43,6 +43,7 @@ RELOAD_CHECK_S = 2.0
 # kept per (question, plan, mode) until the index changes. Small: each entry is one reply.
 ANSWER_CACHE_SIZE = 2048
 # «哪些材料», «都要传什么»: the question asks for a whole list.
+_ATTACHMENT_REF = re.compile(r"(?:详见|见|按照?|参照)附件(\d{1,2})")  # in the compact form
 _LIST_QUESTION = re.compile(r"哪些|哪几|都要|都有|包括|清单|什么材料|啥材料|哪种|哪类|什么东西|啥东西|传啥|交啥|要啥")
 
 
@@ -325,6 +326,10 @@ class QAService:
         if top is not hits[0]:
             hits = [top, *[h for h in hits if h is not top]]
         chunk = top.chunk
+        if _LIST_QUESTION.search(q):
+            listed = self._attachment_list(top, words, max_chars)
+            if listed is not None:
+                return listed, [top]
         lead_in = chunk.text.rstrip().endswith(("：", ":"))
         if chunk.group >= 0 and (lead_in or _LIST_QUESTION.search(q)):
             items = [c for c in r.notice_chunks(chunk.notice) if c.group == chunk.group]
@@ -342,6 +347,23 @@ class QAService:
                 cite = f"{compose.CITE_PREFIX}《{chunk.title}》{section}"
                 return body + "\n" + cite, [top]
         return compose.single(hits, words, max_chars, wants, self.tuning), hits
+
+    def _attachment_list(self, top: Hit, words: list[str], max_chars: int) -> str | None:
+        """«要邮寄哪些纸质材料» answered by «…内容详见附件 4《邮寄纸质材料清单》»: that clause, then the
+        attachment it points to, item by item — the list is the answer, not the pointer to it."""
+        ref = _ATTACHMENT_REF.search(compact(top.chunk.text))
+        if ref is None:
+            return None
+        n = ref.group(1)
+        items = [c for c in self.retriever.notice_chunks(top.chunk.notice)
+                 if re.match(rf"附件\s*{n}(?!\d)", c.section)]
+        if not items:
+            return None
+        head = compose.select(compose.passage_text(top), words, max_chars // 3)
+        body, _ = compose.whole_list(items, max_chars - len(head))
+        attachment = items[0].section.split(compose.SEP_, 1)[0].strip()
+        return (f"{head}\n{attachment}：\n{body}\n{compose.citation(top)}；"
+                f"{attachment}")
 
     def _clauses_under(self, lead: Any) -> list[Any]:
         """The passages right after a lead-in whose heading path lies under the lead-in's."""

@@ -92,7 +92,8 @@ def test_plan_menu_marks_past_plans_and_preselects_the_eligibility_plan(tmp_path
     menu = _say(sv, "提醒")
     assert "2022年度临平区制造业专业工程师资格评审（日期已过）" in menu
     assert menu.count("（日期已过）") == 1  # the 2027 plan is still ahead
-    assert "没有找到" in _say(sv, "随便说点什么")
+    again = _say(sv, "随便说点什么")  # no plan in it: the list again, nothing chosen
+    assert "请回复序号" in again and "已选择" not in again
     _say(sv, "退出")
     # The eligibility dialog ends with its plan in the state: 提醒 goes straight to the role.
     sv.store.set_dialog("u1", {"last_plan": "linping-manufacturing-engineer-2027"})
@@ -152,3 +153,12 @@ def test_natural_role_and_new_year_answers(tmp_path: Path) -> None:
     _say(late, "提醒", "n")
     _say(late, "1", "n")
     assert "不订阅" in _say(late, "不要了", "n")
+
+
+def test_a_question_naming_a_plan_at_the_plan_step_is_answered_not_taken_as_the_choice(tmp_path: Path) -> None:
+    sv = _services(tmp_path, [(2022, ""), (2027, "")], dt.datetime(2027, 7, 10, 2))
+    _say(sv, "提醒")
+    reply = _say(sv, "临平的评审费多少钱")
+    assert "已选择" not in reply and "评审费" in reply  # answered from the notice …
+    assert reply.rstrip().endswith("（发送「退出」结束）") and "请回复序号" in reply  # … then the list again
+    assert "已选择" in _say(sv, "2")

@@ -322,3 +322,11 @@ def test_a_generic_act_alone_is_no_evidence_for_a_longer_word() -> None:
     assert Retriever._credit("评审费", "缴纳评审费用") == 1.0
     assert Retriever._credit("网上申报", "请申报人员将有效期截止时间设置至9月22日") == 0.0
     assert Retriever._credit("网上申报", "网上个人申报") == 0.5  # «网上» is the specific half
+
+
+def test_a_list_question_follows_the_clause_to_the_attachment_it_points_to(qa_service: QAService) -> None:
+    """«内容详见附件 4《邮寄纸质材料清单》» is a pointer: the items of 附件4 are the answer."""
+    ans = qa_service.answer("临平评审通过后要邮寄哪些纸质材料？", cached=False)
+    flat = _flat(ans.text)
+    assert "附件4邮寄纸质材料清单" in flat and "审批表" in flat and "回寄地址" in flat
+    assert flat.count("回寄地址：") <= 1  # a heading is named once, not before each paragraph under it
