@@ -118,6 +118,10 @@ class RemindersDialog(Dialog):
         State(step="plan", plans=ids, default=default).save(ctx)
         return _plan_menu(plans, ids, _today(ctx, repo(ctx)), default)
 
+    def claims(self, msg: Incoming, ctx: Context) -> bool:
+        """«能不能8月10号提醒我»: a day of one's own is not offered — said, not silently dropped."""
+        return _own_day(ctx.it.text if ctx.it else msg.text or "")
+
     def quit(self, msg: Incoming, ctx: Context) -> str:
         ctx.leave()
         return "已退出提醒设置，已有的提醒不变。需要时发送「提醒」。"
@@ -156,6 +160,8 @@ class RemindersDialog(Dialog):
         plans = _plans(ctx)
         st = State.load(ctx)
         it = ctx.it
+        if _own_day(it.text if it else msg.text or ""):
+            return _own_day_note(ctx) + "\n" + (self.pending(ctx) or "")
         if st.step == "plan":
             ids = [p for p in st.plans if p in plans]
             pick = plan_choice.pick(ctx, ids, ctx.services.plans, st.default)
@@ -193,7 +199,24 @@ SERIES_OFFER = "新年度的通知发布后可以提醒您：回复「好的」�
 
 
 def start(msg: Incoming, ctx: Context) -> str:
-    return DIALOG.start(msg, ctx)
+    reply = DIALOG.start(msg, ctx)
+    if _own_day(msg.text or ""):
+        return _own_day_note(ctx) + "\n" + reply
+    return reply
+
+
+_OWN_DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?:明|后)天|下周|\d{1,2}\s*[日号]")
+
+
+def _own_day(text: str) -> bool:
+    return "提醒" in text and bool(_OWN_DAY.search(text))
+
+
+def _own_day_note(ctx: Context) -> str:
+    leads = "、".join(f"前 {d} 天" if d else "当天"
+                      for d in sorted(ctx.services.settings.reminder_lead_days, reverse=True))
+    return (f"提醒不能自选日期：我按通知写明的各项截止日期提醒，{leads}各发一次，"
+            "订阅后不用自己记日子。")
 
 
 def _role(it: Any) -> str | None:

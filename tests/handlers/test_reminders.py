@@ -162,3 +162,11 @@ def test_a_question_naming_a_plan_at_the_plan_step_is_answered_not_taken_as_the_
     assert "已选择" not in reply and "评审费" in reply  # answered from the notice …
     assert reply.rstrip().endswith("（发送「退出」结束）") and "请回复序号" in reply  # … then the list again
     assert "已选择" in _say(sv, "2")
+
+
+def test_a_day_of_ones_own_is_said_to_be_unavailable_not_dropped(tmp_path: Path) -> None:
+    sv = _services(tmp_path, [(2027, "")], dt.datetime(2027, 7, 10, 2))
+    first = _say(sv, "提醒")
+    reply = _say(sv, "能不能8月10号提醒我一下")
+    assert "不能自选日期" in reply and "当天" in reply
+    assert first.splitlines()[-1] in reply  # and the step it was at, asked again
