@@ -266,7 +266,7 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
         reply = offers.answer(msg, ctx)
         if reply is not None:
             return reply
-    if it.said("quit", "back", "skip", "correct") and not it.asks:
+    if it.said("quit", "back", "skip", "correct") and not it.asks and it.bare:
         from handlers import help as help_
 
         return _call(help_.nothing_active, msg, ctx)
@@ -274,7 +274,7 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
         from handlers import help as help_
 
         return _call(help_.unclear, msg, ctx)
-    if it.said("yes", "no", "done") and not it.asks:
+    if it.said("yes", "no", "done") and not it.asks and it.bare:
         from handlers import help as help_
 
         return _call(help_.ack, msg, ctx)

@@ -935,6 +935,14 @@ def detail(msg: Incoming, ctx: Context) -> str:
         return "逐条依据暂时无法显示，请稍后再试。"
 
 
+def _outside_scope(ctx: Context, text: str) -> bool:
+    try:
+        return ctx.services.qa.retriever.out_of_scope(text, None) is not None
+    except Exception:  # the index being unavailable must not stop the answer about this year
+        log.exception("this_year: scope check failed")
+        return False
+
+
 def this_year(msg: Incoming, ctx: Context) -> str:
     """「今年能报吗」: the last verdict re-counted to the end of this year, or which notices are loaded."""
     plans = _plans(ctx)
@@ -948,6 +956,10 @@ def this_year(msg: Incoming, ctx: Context) -> str:
         return (f"按《{plan.title}》（年限算到 {cn_date(plan.as_of) if plan.as_of else '通知规定的日期'}），"
                 "结论见上次自测；发送「详情」看逐条依据。")
     it = ctx.it
+    if _outside_scope(ctx, it.text if it else msg.text or ""):
+        from handlers import qa  # «教师职称今年什么时候报»: a series no notice covers is declined by Q&A
+
+        return qa.handle(msg, ctx)
     named = [p for p in (it.plans if it else []) if p in plans]
     shown = [plans[named[0]]] if named else sorted(plans.values(), key=lambda p: (p.year or 0), reverse=True)
     lines = [f"现在是{today.year}年。收录的通知：" + "、".join(

@@ -56,6 +56,12 @@ class Interpretation:
         return bool(_ASKS.search(self.text))
 
     @property
+    def bare(self) -> bool:
+        """Only the control word («好的», «不用了谢谢»), not a control word with something said after
+        it («不是这个，我问的是…截止时间»: that is a question)."""
+        return self.match.exact or len(parts_of(self.text)) <= 1
+
+    @property
     def asks_something(self) -> bool:
         """A notice question worded as one («临平的评审费多少钱»), not a bare choice with a question
         mark («临平的？»): a list choice it is not."""

@@ -307,6 +307,10 @@ def _make_fix(report: PhotoReport, img: Image.Image) -> Fix:
             cw, ch = w, round(w / TARGET_RATIO)
             top = (h - ch) // 4
             box = (0, top, w, top + ch)
+        if cw <= MIN_W or ch <= MIN_H:  # the crop itself would break the pixel rule: no crop to offer
+            fix.notes.append(f"按证件照比例裁剪后只剩 {cw}×{ch} 像素，达不到「大于215×300」，"
+                             "请重新拍摄或扫描（2寸照一般为 413×579 像素）。")
+            return fix
         fix.crop = (cw, ch)
         work = img.crop(tuple(round(v * k) for v in box))
     if k < 1:  # only a reduced decode exists: the fix is necessarily a smaller image

@@ -53,7 +53,9 @@ ADDRESS = re.compile(r"(?:路|街|大道|巷)\d+号|\d+(?:室|办公室)|寄送�
 _DATES = re.compile(r"截止|哪天|什么时候|啥时候|何时|几月|日期|时间")
 _CLOCK = re.compile(r"几点|什么时间点|几时")
 _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
-DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日|\d{1,2}\s*月")  # «11 月评审结束后» too
+# «11 月评审结束后» too, and a time counted from a step («文件公布10天后», «5个工作日内»)
+DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日|\d{1,2}\s*月"
+                  r"|\d{1,3}\s*个?(?:工作|自然)?[日天周月](?:后|内|以内|之内)")
 CLOCK_TIME = re.compile(r"\d{1,2}[:：]\d{2}|\d{1,2}[点时]")
 # Dates fill a notice's timeline: a passage stating one is no answer unless it is about the thing.
 WHEN = (DATE, CLOCK_TIME)

@@ -381,7 +381,7 @@ class QAService:
         r = self.retriever
         kind, _, words = (named.conflict or "").partition(":")
         labels = "、".join(p.label for p in r.profiles)
-        if kind == "level":
+        if kind == "level" and not named.facets:  # the level alone is what no notice has
             fits = [p for p in r.profiles if any(w and w in p.series + p.regions for w in named.facets.values())]
             lv = "、".join(x for x in LEVEL_ORDER if any(x in p.levels for p in (fits or r.profiles)))
             names = "、".join(f"《{p.title}》" for p in fits[:3]) if fits else "通知"

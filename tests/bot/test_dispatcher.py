@@ -229,3 +229,15 @@ def test_a_request_outside_the_notices_is_declined_without_a_clause(say: Callabl
     reply = say("帮我写一份年终总结")
     assert "帮不了" in reply and "出处" not in reply and "电话" not in reply
     assert "出处" in say("临平网上申报几号截止")  # the next notice question is answered as usual
+
+
+def test_a_series_no_notice_covers_is_declined_even_asked_about_this_year(say: Callable[[str], str]) -> None:
+    reply = say("我老婆是小学老师 教师职称今年什么时候报")
+    assert "只涉及" in reply and "资格自测" not in reply
+
+
+def test_a_control_word_with_a_question_after_it_is_the_question(say: Callable[[str], str]) -> None:
+    """«不是这个，我问的是…»: no «好的！» acknowledgement — the question after it is answered."""
+    reply = say("不是这个，我问的是临平网上申报的截止时间")
+    assert "8 月 1 日至 15 日" in reply or "8月1日至15日" in reply
+    assert "随时问我" not in reply

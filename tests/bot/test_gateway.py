@@ -105,6 +105,9 @@ class Live:  # one running app ("worker"); `other` is a second worker on the sam
 
 
 _ids = iter(range(10**9, 2 * 10**9))
+# The client drops an idle connection well before the server does (uvicorn: 30 s), so a request
+# never goes out on a socket the server is closing at that moment (a read error under load).
+KEEP_ALIVE = httpx.Limits(keepalive_expiry=5)
 
 
 def text_xml(user: str, content: str, msg_id: int | None = None, msg_type: str = "text",
@@ -131,7 +134,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     app = create_app(settings)
     try:
         # lifespan off: these tests route to their own handlers and never warm the Q&A index.
-        with serve_in_thread(app, lifespan="off") as url, httpx.Client(timeout=15) as http, \
+        with serve_in_thread(app, lifespan="off") as url, httpx.Client(timeout=15, limits=KEEP_ALIVE) as http, \
                 serve_in_thread(create_app(settings), lifespan="off") as other:
             yield Live(url, settings, fake, WebhookCodec(settings), http, other)
     finally:

@@ -82,6 +82,12 @@ def test_wrong_ratio_gets_a_crop_computed_from_the_image() -> None:
     assert report.fix.data is not None and check_photo(report.fix.data).ok
 
 
+def test_no_crop_is_offered_that_would_break_the_pixel_rule() -> None:
+    """300×300 cropped to 5:7 is 214×300 — not «大于215×300»: a retake is advised instead."""
+    text = format_report(check_photo(encode(portrait(300, 300))))
+    assert "裁剪为" not in text and "重新拍摄" in text
+
+
 @pytest.mark.parametrize(("w", "h", "ok"), [(260, 400, True), (320, 400, True), (259, 400, False),
                                              (321, 400, False), (650, 1000, True), (649, 1000, False)])
 def test_ratio_boundaries_are_inclusive(w: int, h: int, ok: bool) -> None:

@@ -330,3 +330,10 @@ def test_a_list_question_follows_the_clause_to_the_attachment_it_points_to(qa_se
     flat = _flat(ans.text)
     assert "附件4邮寄纸质材料清单" in flat and "审批表" in flat and "回寄地址" in flat
     assert flat.count("回寄地址：") <= 1  # a heading is named once, not before each paragraph under it
+
+
+def test_a_place_with_no_notice_of_that_level_is_named_in_the_decline(qa_service: QAService) -> None:
+    """«温州的工程师»: the provincial notices are 高工 only, so nothing fits — and the reply says
+    which combination is missing, not «没有工程师的规定» (which the 工程师 notices contradict)."""
+    ans = qa_service.answer("温州的工程师什么时候报？", cached=False)
+    assert not ans.answered and "温州" in ans.text and "没有工程师的规定" not in ans.text
