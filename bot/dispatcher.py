@@ -253,7 +253,10 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
         return _tool(it.intent, msg, ctx, None)
     if it.said("restart"):  # 「重新测一下」: the self-test again, from the start
         return _call(registry.DIALOGS["eligibility"].restart, msg, ctx)
-    if it.said("correct") or (it.said("inform") and ctx.state.get("last_verdict")):
+    # Facts after a verdict («我09年本科毕业的，15年评的工程师») change that verdict: the test is
+    # reopened on its answers, never restarted from nothing.
+    stated = it.said("inform") or (bool(it.facts) and not it.asks and not it.is_tool)
+    if it.said("correct") or (stated and ctx.state.get("last_verdict")):
         reply = registry.DIALOGS["eligibility"].correct(msg, ctx)
         if reply is not None:
             return reply

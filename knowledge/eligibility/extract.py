@@ -87,7 +87,8 @@ def _title(part: str, has_date: bool) -> str | None:
     for value, pattern in _TITLES:
         for m in re.finditer(pattern, bare):
             before, after = bare[: m.start()], bare[m.end():]
-            if re.search(r"(?:是|有|聘的?|聘为|评上了?|评了|拿到了?|拿了|取得了?|获得了?)$", before):
+            if re.search(r"(?:是|有|聘的?|聘为|评上了?|评了|拿到了?|拿了|拿的|取得了?|获得了?)$", before) or (
+                    has_date and re.search(r"(?:评|取得|获得)的$", before)):  # «15年评的工程师»
                 return value
             if not re.sub(r"^(?:我|他|她|本人|现在|目前|已经)+(?:是)?", "", before) and (not after or has_date):
                 return value

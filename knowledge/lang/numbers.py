@@ -194,7 +194,7 @@ _DATE = re.compile(
     r"|(?<![\d.])(\d{4})(\d{2})(\d{2})?(?!\d)"
     r"|(?<![\d.])(\d{4})\s*年(?!\s*\d)(?!度)")
 # «16年毕业», «18年聘的助工»: a two-digit year with the event that happened in it.
-_YEAR_EVENT = re.compile(r"(?<![\d.])(\d{2})\s*年(?=\s*(?:底|初)?\s*(?:的)?\s*(?:%s))")
+_YEAR_EVENT = re.compile(r"(?<![\d.])(\d{2})\s*年(?=\s*(?:底|初)?\s*(?:的)?\s*(?:%s)?\s*(?:%s))")
 _RELATIVE = re.compile(r"(今年|去年|前年|大前年)\s*(\d{1,2})\s*月(?:份)?")
 _RELATIVE_YEARS = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
 
@@ -216,7 +216,8 @@ def dates(text: str, today: dt.date | None = None) -> list[DateMention]:
         if 1 <= month <= 12:
             out.append(DateMention(dt.date(today.year - _RELATIVE_YEARS[m.group(1)], month, 1), "month", m.span()))
     events = "|".join(map(re.escape, lexicon()["event_after_year"]))
-    for m in re.finditer(_YEAR_EVENT.pattern % events, t):
+    levels = "|".join(map(re.escape, lexicon()["level_before_event"]))
+    for m in re.finditer(_YEAR_EVENT.pattern % (levels, events), t):
         out.append(DateMention(dt.date(_year(m.group(1), today), 1, 1), "year", m.span()))
     for m in _DATE.finditer(t):
         if any(s <= m.start() < e for _, _, (s, e) in ((0, 0, d.span) for d in out)):

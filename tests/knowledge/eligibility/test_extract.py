@@ -196,3 +196,10 @@ def test_study_verbs(word: str) -> None:
 @pytest.mark.parametrize("word", C["not_study_after"])
 def test_words_that_begin_with_study(word: str) -> None:
     assert extract(f"学{word}电气的", None, TODAY).major is None
+
+
+def test_a_title_said_with_when_it_was_obtained_is_held() -> None:
+    assert facts("20年拿的助工")["current_title"] == "assistant_engineer"
+    got = facts("我09年本科毕业的 15年评的工程师")
+    assert got["current_title"] == "engineer" and got["graduation_date"].year == 2009
+    assert "related_work_years" not in got  # «09年» is a year, not 9 years of work

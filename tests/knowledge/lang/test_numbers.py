@@ -121,6 +121,13 @@ def test_a_run_of_numerals_pasted_as_text_is_no_number() -> None:
     assert numbers.cn_to_number(text) is None
 
 
+@pytest.mark.parametrize("level", numbers.lexicon()["level_before_event"])
+def test_the_education_finished_may_stand_between_the_year_and_the_event(level: str) -> None:
+    """«09年本科毕业»: the year of graduation, never «9 years»."""
+    assert numbers.duration(f"09年{level}毕业") is None
+    assert [d.date.year for d in numbers.dates(f"09年{level}毕业", TODAY)] == [2009]
+
+
 @pytest.mark.parametrize("event", numbers.lexicon()["event_after_year"])
 def test_a_year_followed_by_an_event_is_a_date_not_a_length(event: str) -> None:
     assert numbers.duration(f"16年{event}") is None
