@@ -838,11 +838,17 @@ def _result(ctx: Context, plan: Plan, result: Verdict) -> str:
     ctx.state.update(eligible_routes=result.eligible_routes, eligibility_plan=plan.id,
                      last_verdict={"plan": plan.id, "facts": dict(st.facts), "until_now": st.until_now})
     ctx.state.pop("profile", None)
-    lines = [render_text(result, plan, detail=False, materials=False)]
     routes = result.eligible_routes or result.stated_conditions_met_routes
     estimate = _this_year(ctx, plan, st.facts)
     if estimate:
-        lines.append(estimate)
+        # A past notice: what this year would give comes first; the «若以后年度…» lines (years
+        # that may already be past) give way to it and stay in 「详情」.
+        shown = dataclasses.replace(result, what_if=None)
+        year = plan.year or (plan.as_of.year if plan.as_of else "")
+        lines = [estimate, f"以下按已收录的{year}年度通知逐条核对：\n"
+                 + render_text(shown, plan, detail=False, materials=False)]
+    else:
+        lines = [render_text(result, plan, detail=False, materials=False)]
     next_steps = _next_steps(ctx, plan)
     if routes:
         items = plan.materials(routes[0])
@@ -873,8 +879,7 @@ def _this_year(ctx: Context, plan: Plan, facts: dict[str, Any]) -> str:
     except FactError:
         return ""
     titles = [later.routes[r].title for r in later.eligible_routes]
-    head = (f"⏳ 上面按{plan.year or plan.as_of.year}年度通知、年限算到 {cn_date(plan.as_of)}。"
-            f"现在是{today.year}年，新年度通知还没有收录；")
+    head = f"⏳ 现在是{today.year}年，新年度通知还没有收录。"
     if titles:
         body = f"若今年沿用同样的条件、年限算到 {cn_date(end)}，估计可走：{'、'.join(titles)}（估算，以新通知为准）。"
     else:
