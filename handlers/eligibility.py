@@ -354,6 +354,9 @@ class EligibilityDialog(Dialog):
             return "自测已经出结果了，没有要跳过的问题。" + _next_steps(ctx, plan)
         if it.said("explain"):
             return "结论里每一条的依据和原文出处，回复「详情」可以逐条查看；看不懂的词也可以直接问我，如「直接申报是什么意思」。"
+        if it.said("eligibility") and not it.match.exact and not it.facts:
+            # «那我到底行不行» right after the verdict: that verdict again, not a new test.
+            return _recap(ctx, plan, st.facts)
         if _late_answer(ctx, plan, it.text):
             example = _modify_example(plan, list(st.history))
             return ("自测已经结束（结论见上）。如需重新测试发送「资格自测」，"
@@ -858,6 +861,18 @@ def _result(ctx: Context, plan: Plan, result: Verdict) -> str:
         lines.append(listing)
     lines.append(next_steps)
     return "\n".join(lines)
+
+
+def _recap(ctx: Context, plan: Plan, facts: dict[str, Any]) -> str:
+    try:
+        result = evaluate(plan, facts)
+    except FactError:
+        return "自测结论见上；回复「详情」看逐条依据。"
+    estimate = _this_year(ctx, plan, facts)
+    text = render_text(dataclasses.replace(result, what_if=None) if estimate else result, plan,
+                       detail=False, materials=False)
+    lines = [estimate, text] if estimate else [text]
+    return "\n".join([*lines, "回复「详情」看逐条依据；说错了可以直接说哪项要改。"])
 
 
 def _newer_plan(plans: dict[str, Plan], plan: Plan) -> Plan | None:
