@@ -71,6 +71,13 @@ class MaterialsDialog(Dialog):
         plan = plans.get(st.plan or "")
         return _route_menu(plan) if plan is not None and st.step == "route" else None
 
+    def claims(self, msg: Incoming, ctx: Context) -> bool:
+        """«正常的吧» names a route of the plan: that answer, whatever else the words resemble."""
+        st = State.load(ctx)
+        plan = plan_choice.plans_of(ctx).get(st.plan or "")
+        return st.step == "route" and plan is not None and ctx.it is not None and not ctx.it.match.exact \
+            and _pick_route(ctx, plan) is not None
+
     def accepts(self, msg: Incoming, ctx: Context) -> bool:
         st = State.load(ctx)
         plans = plan_choice.plans_of(ctx)

@@ -88,3 +88,11 @@ def test_all_routes(chat: Chat) -> None:
         assert f"{m.text}［{title}］" in reply
     for m in plan.general_materials:
         assert f"{m.text}［" not in reply
+
+
+def test_a_route_named_loosely_is_the_answer_not_a_goodbye(chat: Chat) -> None:
+    """«正常的吧» sounds a little like «算了吧»; it names the route 正常申报 and gets its list."""
+    plan = chat.services.plans[LINPING]
+    chat.say(menu_number(chat.say("材料清单"), plan.title))
+    reply = chat.say("正常的吧")
+    assert "申报方式：正常申报" in reply and "已退出" not in reply
