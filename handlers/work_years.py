@@ -61,11 +61,19 @@ def parse_periods(text: str, as_of: dt.date) -> list[Period]:
     from knowledge.eligibility.facts import FactError
 
     text = text.replace("—", "-").replace("–", "-").replace("～", "-").replace("~", "-")
+    from knowledge.lang.numbers import lexicon
+
     periods: list[Period] = []
     for segment in re.split(r"[，,；;、\n]|(?<=[今在月日])\s*(?:和|及|以及|另外)\s*", text):
         if not segment.strip():
             continue
         dates = list(_DATE.finditer(segment))
+        off = next((w for w in lexicon()["not_working"] if w in segment), None)
+        if off is not None:
+            if len(dates) == 2 and not re.search(_ONGOING, segment):
+                continue  # «2018年7月-2019年2月脱产读研»: a break, not counted
+            raise ValueError(f"您提到有一段没在工作（「{off}」）。工作年限只算工作的时间，请把工作的几段分别写出"
+                             "起止年月，例如「2009年7月-2013年8月，2014年9月至今」")
         if not dates:
             if re.search(r"\d", segment):
                 raise ValueError(f"没看懂「{segment.strip()}」里的日期，请写成「2015年7月」这样的年月")

@@ -91,3 +91,13 @@ def test_every_switch_word_lists_the_plans_again_mid_dialog(chat: Chat, word: st
     chat.say(menu_number(chat.say("工作年限"), chat.services.plans[LINPING].title))
     reply = chat.say(word)
     assert "请回复序号" in reply and "沿用" not in reply
+
+
+@pytest.mark.parametrize("word", lexicon()["not_working"])
+def test_a_stretch_said_to_be_no_work_is_not_counted(word: str) -> None:
+    """lexicon.yaml not_working: a period said with the word is a break; a story that mixes one
+    into its work is not summed as one stretch but asked again period by period."""
+    got = parse_periods(f"2015年7月-2018年6月，2018年7月-2019年2月{word}，2019年3月至今", CUTOFF)
+    assert [(p.start.year, p.end.year) for p in got] == [(2015, 2018), (2019, 2022)]
+    with pytest.raises(ValueError, match="分别写出"):
+        parse_periods(f"09年7月就进设计院了 中间13年到14年{word} 后来一直干到现在", CUTOFF)
