@@ -61,8 +61,11 @@ def level_spans(text: str) -> list[tuple[int, int, str]]:
     blocks = [(bs, be) for bs, be in blocks
               if not any(s <= bs and be <= e and (e - s) > (be - bs) for s, e, _ in found)]
     found = [sp for sp in found if not any(bs <= sp[0] and sp[1] <= be for bs, be in blocks)]
-    return [sp for sp in found if not any(o[0] <= sp[0] and sp[1] <= o[1] and (o[1] - o[0]) > (sp[1] - sp[0])
-                                          for o in found)]
+    found = [sp for sp in found if not any(o[0] <= sp[0] and sp[1] <= o[1] and (o[1] - o[0]) > (sp[1] - sp[0])
+                                           for o in found)]
+    counters = "|".join(map(re.escape, lexicon()["person_counters"]))
+    people = re.compile(rf"(?:几|两|\d+|[一二三四五六七八九十]+)\s*(?:{counters})(?:具有|有)?$")
+    return [sp for sp in found if not people.search(text[max(0, sp[0] - 6): sp[0]])]
 
 
 def levels_in(text: str) -> list[str]:

@@ -66,6 +66,13 @@ def test_level_blocker_names_no_level(blocker: str) -> None:
     assert levels_in(f"我有{blocker}") == []
 
 
+@pytest.mark.parametrize("counter", LEX["person_counters"])
+def test_a_level_counted_as_people_names_no_level(counter: str) -> None:
+    # «要几个高工签字»: referees or signers, not the level applied for …
+    assert levels_in(f"要几{counter}高工签字") == [] and levels_in(f"需要2{counter}高级工程师推荐") == []
+    assert levels_in(f"这{counter}高工的条件") == ["高级工程师"]  # … but «这个» counts nobody
+
+
 @pytest.mark.parametrize("form", LEX["province"])
 def test_province_form_names_the_provincial_notices_only_softly(form: str) -> None:
     province = Profile.from_meta("prov", {"title": "2022年度浙江省水利专业高级工程师申报指引", "region": "浙江省",
