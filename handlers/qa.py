@@ -88,7 +88,8 @@ def handle(msg: Incoming, ctx: Context) -> str:
         # Kept without the words that named a notice, so «水利的呢» can ask it about another one.
         ctx.state["last_question"] = _without_plan_words(ctx, question, named)
         return ans.text + ("" if said_year else _past_dates_note(ctx, sources, ans.text))
-    if ans.kind == "abstain" and it is not None:
+    if ans.kind == "abstain" and it is not None and not ans.out_of_scope:
+        # A tool may be what was meant — never after «温州的…» or «教师…», which no tool serves either.
         return ans.text + pointer(ctx, it)
     return ans.text
 

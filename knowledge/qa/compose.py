@@ -60,6 +60,7 @@ class Answer:
     kind: str = "answer"  # answer | abstain | smalltalk | invalid | clarify
     notices: list[str] = field(default_factory=list)  # the notices the reply quotes, in order
     named: list[str] = field(default_factory=list)  # the notices the question itself named
+    out_of_scope: bool = False  # declined for asking about what no notice covers (a place, a series)
 
     def to_dict(self) -> dict[str, object]:
         return {"answer": self.text, "answered": self.answered,

@@ -189,10 +189,10 @@ class QAService:
             if contact and not outside and text is None:
                 return self._contacts(matched or r.profiles)
             return Answer(text or compose.abstain(q, r.profiles, matched, outside), kind="abstain",
-                          sources=self._sources((hits or [])[:3]))
+                          sources=self._sources((hits or [])[:3]), out_of_scope=bool(outside))
 
         if named.conflict:
-            return decline(text=self._conflict(named))
+            return dataclasses.replace(decline(text=self._conflict(named)), out_of_scope=True)
         mask = naming_spans(named, r.profiles, q) if named.notices else []
         names = [compact(q)[s_:e] for s_, e, _ in mask]
         outside = r.out_of_scope(q, None, candidates, names)

@@ -233,7 +233,7 @@ def test_a_request_outside_the_notices_is_declined_without_a_clause(say: Callabl
 
 def test_a_series_no_notice_covers_is_declined_even_asked_about_this_year(say: Callable[[str], str]) -> None:
     reply = say("我老婆是小学老师 教师职称今年什么时候报")
-    assert "只涉及" in reply and "资格自测" not in reply
+    assert "只涉及" in reply and "资格自测" not in reply and "回复「好的」" not in reply
 
 
 def test_a_control_word_with_a_question_after_it_is_the_question(say: Callable[[str], str]) -> None:

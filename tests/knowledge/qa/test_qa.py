@@ -337,3 +337,4 @@ def test_a_place_with_no_notice_of_that_level_is_named_in_the_decline(qa_service
     which combination is missing, not «没有工程师的规定» (which the 工程师 notices contradict)."""
     ans = qa_service.answer("温州的工程师什么时候报？", cached=False)
     assert not ans.answered and "温州" in ans.text and "没有工程师的规定" not in ans.text
+    assert ans.out_of_scope  # (so no tool is offered after it)
