@@ -200,6 +200,10 @@ def _part(part: str, ex: Extracted, pending: str | None, today: dt.date, whole: 
     # Figures: credits, years of work, counts.
     q = numbers.first_quantity(norm)
     credit_cue = _has(part, c["credit_cues"])
+    if q is not None and not q.approx and "ce_credits" in ex.approx and re.fullmatch(r"(?:具体|准确|确切)?(?:是)?\d+(?:\.\d+)?分?", norm.strip()):
+        # «好像是50多分吧 52»: a bare exact figure right after an approximate one refines it.
+        ex.facts["ce_credits"] = q.value
+        ex.approx.discard("ce_credits")
     if q is not None and "ce_credits" not in ex.facts and not numbers.dates(norm, today) and (
             credit_cue or (pending == "ce_credits" and numbers.duration(norm) is None)):
         ex.facts["ce_credits"] = q.value

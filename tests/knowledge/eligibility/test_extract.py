@@ -203,3 +203,9 @@ def test_a_title_said_with_when_it_was_obtained_is_held() -> None:
     got = facts("我09年本科毕业的 15年评的工程师")
     assert got["current_title"] == "engineer" and got["graduation_date"].year == 2009
     assert "related_work_years" not in got  # «09年» is a year, not 9 years of work
+
+
+def test_an_exact_figure_after_an_approximate_one_refines_it() -> None:
+    got = extract("好像是50多分吧 52", "ce_credits", TODAY)
+    assert got.facts["ce_credits"] == 52 and "ce_credits" not in got.approx
+    assert extract("50多分 近三年考核都称职", "ce_credits", TODAY).facts["ce_credits"] == 50  # no figure after
