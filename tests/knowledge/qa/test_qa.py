@@ -338,3 +338,9 @@ def test_a_place_with_no_notice_of_that_level_is_named_in_the_decline(qa_service
     ans = qa_service.answer("温州的工程师什么时候报？", cached=False)
     assert not ans.answered and "温州" in ans.text and "没有工程师的规定" not in ans.text
     assert ans.out_of_scope  # (so no tool is offered after it)
+
+
+def test_the_fee_is_found_where_a_notice_calls_it_its_costs(qa_service: QAService) -> None:
+    """化工轻纺 says «完成相关费用缴纳» for the 评审费 (lexicon equivalents)."""
+    ans = qa_service.answer("评审费怎么交？", plan="hangzhou-chemical-textile-senior-2022", cached=False)
+    assert ans.answered and "12333" in ans.text
