@@ -414,7 +414,6 @@ def postgres_and_redis(database_url: str, redis_url: str) -> Iterator[dict[str, 
     key prefix, both removed afterwards. Yields the bot's environment for them."""
     import uuid
 
-    import redis
     import sqlalchemy as sa
 
     from bot.db import upgrade
@@ -431,11 +430,9 @@ def postgres_and_redis(database_url: str, redis_url: str) -> Iterator[dict[str, 
         with admin.begin() as c:
             c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-        r = redis.Redis.from_url(redis_url)
-        keys = list(r.scan_iter(match=prefix + "*"))
-        if keys:
-            r.delete(*keys)
-        r.close()
+        from bot.store.redis import drop_prefix
+
+        drop_prefix(redis_url, prefix)
 
 
 @contextlib.contextmanager

@@ -94,7 +94,6 @@ def _summary(handler: str, n: int, reqs: list[Any], concurrency: int, copies: in
 
 def run_multi(handler: str, n: int, concurrency: int, copies: int, workers: int, database_url: str,
               redis_url: str) -> dict[str, Any]:
-    import redis
     import sqlalchemy as sa
 
     from bot.db import upgrade
@@ -142,11 +141,9 @@ def run_multi(handler: str, n: int, concurrency: int, copies: int, workers: int,
             proc.terminate()
             proc.wait(timeout=60)
         fake.stop()
-        r = redis.Redis.from_url(redis_url)
-        keys = list(r.scan_iter(match=prefix + "*"))
-        if keys:
-            r.delete(*keys)
-        r.close()
+        from bot.store.redis import drop_prefix
+
+        drop_prefix(redis_url, prefix)
         from bot.db import dispose_engines
 
         dispose_engines()

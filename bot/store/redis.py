@@ -35,6 +35,17 @@ def _ms(ttl_s: float | None) -> int | None:
     return None if ttl_s is None else max(1, int(ttl_s * 1000))
 
 
+def drop_prefix(url: str, prefix: str) -> None:
+    """Delete every key under `prefix`: the namespace a test or benchmark ran in."""
+    r = redis.Redis.from_url(url)
+    try:
+        keys = list(r.scan_iter(match=prefix + "*", count=500))
+        if keys:
+            r.delete(*keys)
+    finally:
+        r.close()
+
+
 def redacted(url: str) -> str:
     """A URL fit for a log line or an error message: the password replaced by ***."""
     parts = urlsplit(url)

@@ -158,13 +158,9 @@ def workers(request: pytest.FixtureRequest, live: Live) -> Iterator[Live]:
                 serve_in_thread(create_app(settings), lifespan="off") as b:
             yield Live(a, settings, live.fake, live.codec, live.http, b, tag="redis")
     finally:
-        import redis
+        from bot.store.redis import drop_prefix
 
-        r = redis.Redis.from_url(url)
-        keys = list(r.scan_iter(match=prefix + "*"))
-        if keys:
-            r.delete(*keys)
-        r.close()
+        drop_prefix(url, prefix)
 
 
 # --- verification and modes ------------------------------------------------------------------

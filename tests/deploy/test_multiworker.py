@@ -185,13 +185,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             except subprocess.TimeoutExpired:
                 p.kill()
         fake.stop()
-        import redis
+        from bot.store.redis import drop_prefix
 
-        r = redis.Redis.from_url(REDIS)
-        keys = list(r.scan_iter(match=prefix + "*"))
-        if keys:
-            r.delete(*keys)
-        r.close()
+        drop_prefix(REDIS, prefix)
         from bot.db import dispose_engines
 
         dispose_engines()

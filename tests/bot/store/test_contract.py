@@ -83,13 +83,9 @@ def _sql_backend(param: str, tmp_path: Path, made: list[StateStore]) -> tuple[Fa
         admin.drop()
         admin.close()
         if redis_url:
-            import redis
+            from bot.store.redis import drop_prefix
 
-            r = redis.Redis.from_url(redis_url)
-            keys = list(r.scan_iter(match=prefix + "*"))
-            if keys:
-                r.delete(*keys)
-            r.close()
+            drop_prefix(redis_url, prefix)
 
     return factory, cleanup
 
