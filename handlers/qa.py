@@ -79,6 +79,14 @@ def handle(msg: Incoming, ctx: Context) -> str:
         # «水利的呢»: only a notice, no topic of its own — the last question, about that notice.
         ans = qa.answer(last, plan=named[0])
         question = last
+    elif ans.elliptical and isinstance(last, str) and last:
+        # «要多少天内交完», «化工轻纺高工是啥时候交»: an act or a figure with no subject of its own
+        # asks about the subject of the last question.
+        subject = qa.subject_of(last)
+        if subject:
+            question = f"{subject}，{question}"
+            log.debug("elliptical follow-up asked as %r", question)
+            ans = qa.answer(question, plan=named[0] if named else current)
     if named:
         remember(ctx, named[0])  # naming a notice switches the topic, answered or not
     if ans.answered:

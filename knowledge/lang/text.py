@@ -140,8 +140,13 @@ class Tokenizer:
         out: list[str] = []
         # «要不要», «能不能», «是不是», «有没有»: a yes-no question, not a negation to look for.
         text = _A_NOT_A.sub(r"\1", clean(text))
+        prev = ""
         for w in self.words(text):
-            if w in self.stopwords and w not in SYNONYMS:
+            # «哪一步», «哪一项», «哪一级»: «哪» + «一» + a classifier asks which one; the
+            # segmenter splits it as «哪|一步», and «一步» is no topic.
+            which = prev == "哪" and len(w) == 2 and w[0] == "一"
+            prev = w
+            if which or (w in self.stopwords and w not in SYNONYMS):
                 continue
             w2 = _TRAILING.sub("", w) if len(w) > 2 else w
             if len(w2) == 2 and (w2.startswith(PRONOUNS) or (w2.startswith(MODALS) and w2[1] in SYNONYMS)):

@@ -61,6 +61,9 @@ class Answer:
     notices: list[str] = field(default_factory=list)  # the notices the reply quotes, in order
     named: list[str] = field(default_factory=list)  # the notices the question itself named
     out_of_scope: bool = False  # declined for asking about what no notice covers (a place, a series)
+    # The question names no subject of its own, only an act or a figure («是啥时候交», «要多少天内
+    # 交完»): in a conversation it is about what was asked before.
+    elliptical: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {"answer": self.text, "answered": self.answered,
@@ -222,7 +225,11 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
         # A rule elsewhere in the notice that covers the question as fully (a signature line does not count).
         sentence = bool(re.search(r"[。；;]", nxt.chunk.text))
         # A partial match («开发» of «软件开发») is too thin to call it a rule.
-        as_good = (sentence and nxt.coverage >= max(top.coverage, tuning.as_good_coverage)
+        # For «how many / when», a clause stating such a figure needs only cover as much as the
+        # best: «评审表要交几份» has «报送评审表（一式两份）» and «1份评审表存入…档案» alike.
+        floor = tuning.as_good_coverage if wants is None or not wants.search(compact(nxt.chunk.text)) \
+            else tuning.min_coverage
+        as_good = (sentence and nxt.coverage >= max(top.coverage, floor)
                    and nxt.score >= top.score * tuning.as_good_ratio)
         if (neighbour or as_good) and len(_passage(top)) + len(_passage(nxt)) <= max_chars * 0.7:
             picked.append(nxt)

@@ -26,7 +26,7 @@ from knowledge.lang.text import compact
 from knowledge.qa import compose
 from knowledge.qa.compose import Answer, Source
 from knowledge.qa.plans import LEVEL_ORDER, Named, detect, levels_in, naming_spans
-from knowledge.qa.retrieval import ADDRESS, WHEN, Hit, Mode, Retriever, answer_type
+from knowledge.qa.retrieval import ADDRESS, GENERIC_ACTS, WHEN, Hit, Mode, Retriever, answer_type
 from knowledge.qa.tuning import DEFAULT, Tuning
 
 if TYPE_CHECKING:
@@ -108,6 +108,15 @@ class QAService:
             q = q[:s] + q[e:]
         return q.strip("的，,、 ") or compact(text or "")
 
+    def subject_of(self, text: str) -> str:
+        """What a question is about, without its question words or the notice it names
+        («水利高工的代表性业绩最多放几项» → «代表性业绩»): carried into an elliptical follow-up."""
+        r = self.retriever
+        q = compact(text or "")
+        named = detect(q, r.profiles)
+        words = r.content_words(q, naming_spans(named, r.profiles, q) if named.notices else [])
+        return " ".join(w for w in words if len(w) > 1)
+
     def reload_if_changed(self) -> bool:
         """Pick up an index swapped in by `python -m bot ingest` in another process."""
         now = time.monotonic()
@@ -176,7 +185,19 @@ class QAService:
                 named = dataclasses.replace(named, notices=mine, facets={**named.facets, "plan": plan})
         answer = self._decide(q, named, mode, use_llm)
         answer.named = asked
+        answer.elliptical = (answer.kind != "clarify" or not asked) and self._elliptical(q, named)
         return answer
+
+    def _elliptical(self, q: str, named: Named) -> bool:
+        """No word of the question names a subject any notice has: what is left is a bare act
+        («交» → «缴»), a generic one («申报»), the level, or words no notice uses («交完»)."""
+        r = self.retriever
+        mask = naming_spans(named, r.profiles, q) if named.notices else []
+        words = r.content_words(q, mask)
+        if not words and answer_type(q) is None:
+            return False  # «然后呢»: nothing asked at all
+        known = r.known(words, list(r.by_notice))
+        return not [w for w in known if len(w) > 1 and w not in GENERIC_ACTS and not levels_in(w)]
 
     def _decide(self, q: str, named: Named, mode: Mode, use_llm: bool) -> Answer:
         r = self.retriever

@@ -50,6 +50,8 @@ def test_question_word_carries_no_topic(word: str) -> None:
     ("能报交通高工吗", ["申报", "交通", "高工"]),  # «能报»: a modal glued to a colloquial verb
     ("要不要重新提交", ["重新", "提交"]),  # a yes-no question, not a negation
     ("能力测试考什么", ["能力", "测试"]),  # «能力» is a word, not a modal
+    ("评审费是在哪一步交的", ["评审费", "缴"]),  # «哪|一步»: which step, not the word «一步»
+    ("哪一项不符合", ["符合"]),
 ])
 def test_glued_pronouns_modals_and_yes_no_forms(question: str, words: list[str]) -> None:
     assert get_tokenizer().content_words(question)[:len(words)] == words

@@ -344,3 +344,28 @@ def test_the_fee_is_found_where_a_notice_calls_it_its_costs(qa_service: QAServic
     """化工轻纺 says «完成相关费用缴纳» for the 评审费 (lexicon equivalents)."""
     ans = qa_service.answer("评审费怎么交？", plan="hangzhou-chemical-textile-senior-2022", cached=False)
     assert ans.answered and "12333" in ans.text
+
+
+@pytest.mark.parametrize(("question", "elliptical"), [
+    ("是啥时候交", True),  # only a bare act: about whatever was asked before
+    ("化工轻纺高工是啥时候交", True),  # naming the notice gives it no subject
+    ("要几份", True),  # only the figure asked for
+    ("评审费咋交", False),
+    ("论文要几篇", False),
+    ("然后呢", False),  # asks nothing at all: no earlier subject is carried into it
+])
+def test_a_question_without_a_subject_of_its_own_is_marked_elliptical(
+        qa_service: QAService, question: str, elliptical: bool) -> None:
+    assert qa_service.answer(question).elliptical is elliptical
+
+
+def test_subject_of_a_question_leaves_out_the_notice_and_the_question_words(qa_service: QAService) -> None:
+    assert qa_service.subject_of("水利高工的代表性业绩最多放几项").split()[0] == "代表性业绩"
+    assert "水利" not in qa_service.subject_of("水利高工的代表性业绩最多放几项")
+
+
+def test_two_clauses_stating_the_figure_asked_are_both_quoted(qa_service: QAService) -> None:
+    # 建设工程: the 评审表 is submitted «一式两份» (八) and one copy is archived (十二).
+    ans = qa_service.answer("杭州建设工程评审表要交几份")
+    assert ans.answered and "一式两份" in ans.text and "1份评审表" in ans.text
+    assert "两处相关规定" in ans.text
