@@ -120,8 +120,7 @@ def _by_parts(services: Any, text: str, match: IntentMatch) -> IntentMatch:
         parts = parts[: MAX_PARTS // 2] + parts[-(MAX_PARTS // 2):]
     # Only when some request came close for the whole message (each clause costs an embedding).
     runner = services.intents.specs.get(match.runner_up or "")
-    if runner is None or runner.kind not in ("tool", "control") or \
-            match.runner_up_score < services.intents.min_score - 2 * services.intents.margin:
+    if runner is None or runner.kind not in ("tool", "control") or not services.intents.near(match.runner_up_score):
         return match
     found = [(p, _classify(services, p)) for p in parts]
     asks = [m for _p, m in found if m.kind in ("tool", "control")]

@@ -318,10 +318,16 @@ def subscribe_series(ctx: Context, plan_id: str, role: str) -> str:
     plan = plans.get(plan_id)
     if plan is None:
         return "这个计划已不在资料中，请发送「提醒」重新选择。"
-    repo(ctx).subscribe_series(ctx.user, plan, role)
+    r = repo(ctx)
+    r.subscribe_series(ctx.user, plan, role)
     if ctx.flow == FLOW:
         ctx.leave()
-    return (f"好的。{plan.region}{plan.series}{plan.level}新年度的评审计划发布后，我会通知您一次，"
+    # Whoever asks to hear of the new notice wants to know first whether it is out already.
+    today = _today(ctx, r)
+    newest = max((p.year for p in plans.values() if p.series_key == plan.series_key and p.year), default=None)
+    status = (f"目前收录的最新一份是{newest}年度的通知，{today.year}年度的通知还没有收录。"
+              if newest and newest < today.year else "")
+    return (f"好的。{status}{plan.region}{plan.series}{plan.level}新年度的评审计划发布后，我会通知您一次，"
             "届时再发送「提醒」订阅具体日期。发送「取消提醒」可撤销。")
 
 

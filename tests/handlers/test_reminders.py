@@ -149,7 +149,10 @@ def test_natural_role_and_new_year_answers(tmp_path: Path) -> None:
         user = f"s{i}"
         _say(late, "提醒", user)
         assert "都已过去" in _say(late, "1", user)
-        assert "新年度的评审计划发布后" in _say(late, words, user), words
+        reply = _say(late, words, user)
+        assert "新年度的评审计划发布后" in reply, words
+        # whoever asks to hear of the new notice learns first that it is not out yet
+        assert "最新一份是2022年度的通知，2026年度的通知还没有收录" in reply
     _say(late, "提醒", "n")
     _say(late, "1", "n")
     assert "不订阅" in _say(late, "不要了", "n")
