@@ -65,6 +65,7 @@ def handle(msg: Incoming, ctx: Context) -> str:
     ans = qa.answer(bare, plan=current)
     said_year = False
     if bare != question and ans.answered:
+        question = bare  # what follow-ups carry on: the question, not the year it was asked in
         # Asked about this year: answered from the newest notice; an earlier year is said first.
         years = [y for y in (_notice_year(ctx, n) for n in (ans.notices or [])) if y]
         if years and max(years) < today.year:
@@ -74,6 +75,9 @@ def handle(msg: Incoming, ctx: Context) -> str:
     elif bare != question:
         ans = qa.answer(question, plan=current)
     named = list(getattr(ans, "named", None) or (it.plans if it is not None else []))
+    if current in named:
+        # «22年那次…» names every notice of that year, the one under discussion among them.
+        named = [current, *[n for n in named if n != current]]
     last = ctx.state.get("last_question")
     if ans.kind == "clarify" and named and isinstance(last, str) and last:
         # «水利的呢»: only a notice, no topic of its own — the last question, about that notice.

@@ -29,7 +29,7 @@ _SERIES_END = re.compile(r"专业|行业|系列|(?:正高级|高级|助理)?工�
 _SERIES_SPLIT = re.compile(r"[（）()、/，,和与及]+")
 _GENERIC_SERIES = {"工程", "专业", "技术", "行业", "工程技术", "系列", "专业技术"}
 _DATE = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_YEAR = re.compile(r"(20\d{2})\s*年(度)?")
+_YEAR = re.compile(r"(?<!\d)(20\d{2}|\d{2})\s*年(度)?")
 LEVEL_ORDER = ("工程师", "高级工程师", "正高级工程师")
 
 
@@ -242,9 +242,11 @@ def detect(question: str, profiles: list[Profile]) -> Named:
     level = max((sp[4] for sp in spans if sp[3] == "level"), key=LEVEL_ORDER.index, default=None)
     if level:
         facets.append(("level", {p.notice for p in profiles if not p.levels or level in p.levels}, False, level))
-    ym = _plan_year(q, spans)
-    if ym:
+    year = _plan_year(q, spans)
+    ym = year[0] if year else None
+    if year:
         facets.append(("year", {p.notice for p in profiles if p.year is None or p.year == ym}, False, str(ym)))
+        spans.append((year[1], year[2], q[year[1]:year[2]], "year", str(ym)))
     candidates = set(everyone)
     if not any(f[0] == "year" for f in facets):
         # A past year's notice answers only when the question names that year.
@@ -281,7 +283,7 @@ def naming_spans(named: Named, profiles: list[Profile], question: str) -> list[t
     single = all(len(by_id[n].levels) <= 1 for n in cands if n in by_id)
     out = []
     for s, e, kind, v in named.spans:
-        if (kind in ("series", "region") and v in cands) or kind == "province" or (
+        if (kind in ("series", "region") and v in cands) or kind in ("province", "year") or (
                 kind == "level" and v == named.level and single):
             out.append((s, e, kind))
     # «嘉兴环保工程师»: what stands between the region and the level names the series, in the
@@ -296,11 +298,16 @@ def naming_spans(named: Named, profiles: list[Profile], question: str) -> list[t
 
 
 
-def _plan_year(q: str, spans: list[tuple[int, int, str, str, str]]) -> int | None:
-    """A year that names the plan: «2025年度…», or right before a plan's name («2025年化工轻纺高工»);
-    not a year inside the question's topic («2021年的继续教育»)."""
+def _plan_year(q: str, spans: list[tuple[int, int, str, str, str]]) -> tuple[int, int, int] | None:
+    """(year, start, end) of a year that names the plan: right before a plan's name («2025年化工轻纺
+    高工») or a round of the notices («22年那次», «2022年的通知»); not a year inside the question's
+    topic («2021年的继续教育»). Two digits are this century's year, as people write it («22年»)."""
     starts = {s for s, _, _, k, _ in spans if k in ("series", "region", "place", "level")}
+    rounds = tuple(lexicon()["plan_rounds"])
     for m in _YEAR.finditer(q):
-        if m.end() in starts or (m.end() + 1 in starts and q[m.end()] == "的"):
-            return int(m.group(1))
+        digits = m.group(1)
+        if len(digits) == 2 and not 10 <= int(digits) <= 99:
+            continue
+        if m.end() in starts or (m.end() + 1 in starts and q[m.end()] == "的") or q.startswith(rounds, m.end()):
+            return (int(digits) + (2000 if len(digits) == 2 else 0), m.start(), m.end())
     return None

@@ -339,6 +339,12 @@ class QAService:
         r = self.retriever
         max_chars = max_chars or self.settings.answer_max_chars
         top = self._stating(hits, wants)
+        if top is hits[0] and top.chunk.group < 0 and top.chunk.text.rstrip().endswith(("：", ":")) \
+                and not _LIST_QUESTION.search(q):
+            # «…现将有关事项补充通知如下：» says only that something follows: the next passage that
+            # covers the question answers it.
+            top = next((h for h in hits[1:3] if h.coverage >= self.tuning.min_coverage
+                        and (wants is None or self._states(h, wants))), top)
         if _LIST_QUESTION.search(q) and top.chunk.group < 0:
             # A question about a list: a passage of a list that covers more of it, and that the
             # dense side finds closer too, answers it.

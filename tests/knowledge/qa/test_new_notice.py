@@ -74,9 +74,9 @@ SUPPLEMENT = """关于2027年度温州市电子信息工程专业工程师评审
 
 各有关单位：
 
-因省平台升级，现将有关事项补充通知如下：
+2027年4月20日，市人力资源和社会保障局印发了《关于做好2027年度温州市电子信息工程专业工程师职务任职资格评审工作的通知》（温人社发〔2027〕12号）。因省平台于5月中旬进行系统升级维护，部分申报人员无法在省平台正常提交申报材料。经研究，现将有关事项补充通知如下：
 
-一、个人网上申报截止时间延长至2027年6月6日。
+一、个人网上申报截止时间延长至2027年6月6日。已提交申报的人员无需重复提交；被用人单位退回修改的，可在延长期内修改后重新提交。
 
 二、其他事项不变，仍按原通知执行。
 
@@ -156,3 +156,10 @@ def test_adding_a_notice_changes_no_other_notices_answer(with_new: QAService, qa
                                                         question: str) -> None:
     before, after = qa_service.answer(question, cached=False), with_new.answer(question, cached=False)
     assert after.answered and after.text == before.text
+
+
+def test_a_lead_in_that_only_announces_what_follows_is_not_the_answer(with_new: QAService) -> None:
+    # The preamble («…无法在省平台正常提交…现将有关事项补充通知如下：») shares more words with the
+    # question than the item does; the item answers.
+    ans = with_new.answer("我之前已经在平台上交了温州电子信息工程师的申报，要不要重新提交一遍")
+    assert ans.answered and "无需重复提交" in ans.text

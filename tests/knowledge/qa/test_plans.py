@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge.lang.text import compact
 from knowledge.qa.plans import Profile, detect, levels_in, naming_spans
 
 # Front matter as an HR officer's plain-text upload gets it: no aliases, perhaps no series.
@@ -85,3 +86,17 @@ def test_only_the_words_that_name_the_answering_notice_are_masked(profiles: list
     masked = {q[s:e] for s, e, _ in naming_spans(named, profiles, q)}
     # «交通» named the answering notice; «建设工程» is the topic; «高工» picks among two levels.
     assert "交通" in masked and "建设工程" not in masked and "高工" not in masked
+
+
+@pytest.mark.parametrize("said", ["22年那次是几号到几号", "2022年的通知里学分要多少", "22年那一批什么时候公示"])
+def test_a_year_followed_by_a_round_of_the_notices_names_the_plan_year(profiles: list[Profile], said: str) -> None:
+    # «22年» is how people write 2022; «那次», «的通知» (lexicon plan_rounds) make it the plan's year.
+    named = detect(said, profiles)
+    assert named.facets.get("year") == "2022" and named.conflict is None
+    year_span = next((s, e) for s, e, kind, _ in named.spans if kind == "year")
+    assert compact(said)[slice(*year_span)].startswith(("22年", "2022年"))
+
+
+@pytest.mark.parametrize("said", ["从事本专业15年以上", "近22年的业绩都要吗", "2021年的继续教育学分"])
+def test_a_length_of_time_or_a_year_in_the_topic_names_no_plan_year(profiles: list[Profile], said: str) -> None:
+    assert "year" not in detect(said, profiles).facets
