@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge.lang.numbers import lexicon
 from knowledge.lang.text import compact
 from knowledge.qa.plans import Profile, detect, levels_in, naming_spans
 
@@ -100,3 +101,8 @@ def test_a_year_followed_by_a_round_of_the_notices_names_the_plan_year(profiles:
 @pytest.mark.parametrize("said", ["从事本专业15年以上", "近22年的业绩都要吗", "2021年的继续教育学分"])
 def test_a_length_of_time_or_a_year_in_the_topic_names_no_plan_year(profiles: list[Profile], said: str) -> None:
     assert "year" not in detect(said, profiles).facets
+
+
+@pytest.mark.parametrize("round_", lexicon()["plan_rounds"])
+def test_each_round_word_makes_the_year_before_it_the_plan_year(profiles: list[Profile], round_: str) -> None:
+    assert detect(f"22年{round_}网上申报是几号", profiles).facets.get("year") == "2022"
