@@ -106,6 +106,10 @@ class Tokenizer:
         """All segmented words (lower-case), punctuation dropped; stop words kept."""
         return [w for w in (t.strip().lower() for t in self._jieba.lcut(clean(text))) if w and not _PUNCT.match(w)]
 
+    def word_starts(self, text: str) -> frozenset[int]:
+        """Where the segmenter starts a word in `text` (as given, not cleaned)."""
+        return frozenset(start for _w, start, _end in self._jieba.tokenize(text))
+
     def tokens(self, text: str) -> list[str]:
         """Index/query tokens: words minus stop words, plus the notice wording of colloquial synonyms."""
         out: list[str] = []

@@ -41,6 +41,7 @@ _ASK_PREFIX = re.compile(r"^(?:几|多少|最多|最少|最长|最短)")
 _FILLER_WORDS = {"以后", "之后", "然后", "时候", "出来", "那边", "这边", "那里", "这里"}
 _FUNCTION_CHARS = set("后要会能可还就才都也再里算项去来评用放")
 _DURATION = re.compile(r"多久|多长时间")
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 _OCCUPATION = re.compile(r"(?:做|搞|干)([\u4e00-\u9fff]{2,10}?)(?:的|工作)")
 OCCUPATION_MARK = "从事"
 DEADLINE_WORDS = frozenset(lexicon()["period_ends"]["end"])
@@ -139,6 +140,7 @@ class Retriever:
         # Each notice its own BM25 statistics: another notice's words do not change its ranking.
         self._bm25 = {nid: BM25([index.tokens[i] for i in pos]) for nid, pos in self._positions.items()}
         self._notice_text = {nid: "\n".join(self._text[i] for i in pos) for nid, pos in self._positions.items()}
+        self._word_starts: dict[str, frozenset[int]] = {}  # per notice, filled when first asked
         self._vectors = _vectors(index)
         self.profiles = [Profile.from_meta(nid, meta, body="\n".join(
             chunks[i].text for i in self._positions[nid] if chunks[i].section != SIGNATURE) + "\n" + "\n".join(
@@ -270,10 +272,25 @@ class Retriever:
         return sum(g in text and g not in GENERIC_ACTS for g in grams) / len(grams)
 
     def known(self, words: list[str], notices: list[str]) -> list[str]:
-        """The topic words these notices use at all (a colloquial or unknown word is no evidence)."""
-        texts = [self._notice_text[n] for n in notices if n in self._notice_text]
-        return [w for w in words if not (w.isascii() and not w.isdigit() and not any(w in t for t in texts))
-                and any(self._credit(w, t) > 0 for t in texts)]
+        """The topic words these notices use at all (a colloquial or unknown word is no evidence).
+        A word found only across two of the notices' words is not used by them: «员工» in
+        «技术人员|工程师», «有个» in «具有|个人»."""
+        texts = [n for n in notices if n in self._notice_text]
+        return [w for w in words if not (w.isascii() and not w.isdigit()
+                                         and not any(w in self._notice_text[n] for n in texts))
+                and any(self._uses(w, n) for n in texts)]
+
+    def _uses(self, word: str, notice: str) -> bool:
+        text = self._notice_text[notice]
+        if word not in text or not _CJK_WORD.fullmatch(word) or SYNONYMS.get(word, "\0") in text:
+            return self._credit(word, text) > 0
+        starts = self._word_starts.get(notice)
+        if starts is None:
+            starts = self._word_starts[notice] = self.tokenizer.word_starts(text)
+        # Within one word of the notice («电话» of «联系电话») or beginning or ending with one
+        # («工作年限» of «专业工作|年限»); not starting and ending inside two («人员|工程师»).
+        return any(m.start() in starts or m.end() in starts or m.end() == len(text)
+                   for m in re.finditer(re.escape(word), text))
 
     def coverage(self, words: list[str], pos: int, notice: str, label: bool = False,
                  wants: re.Pattern[str] | None = None) -> float:

@@ -369,3 +369,12 @@ def test_two_clauses_stating_the_figure_asked_are_both_quoted(qa_service: QAServ
     ans = qa_service.answer("杭州建设工程评审表要交几份")
     assert ans.answered and "一式两份" in ans.text and "1份评审表" in ans.text
     assert "两处相关规定" in ans.text
+
+
+def test_a_word_the_notices_hold_only_across_two_words_is_no_evidence_against_a_passage(
+        qa_service: QAService) -> None:
+    # «员工» occurs only inside «技术人员|工程师»; the clause on 业绩档案 answers without it.
+    r = qa_service.retriever
+    assert r.known(["员工", "业绩档案", "电话"], [LINPING]) == ["业绩档案", "电话"]  # «电话» of «联系电话»
+    ans = qa_service.answer("有个员工说他的业绩档案我们没审过，他就报不了，是这样吗", plan=LINPING)
+    assert ans.answered and "未经所在单位审核通过前，无法进行职称申报" in ans.text
