@@ -206,12 +206,19 @@ def _common_depth(a: str, b: str) -> int:
     return n
 
 
+def _about(nxt: Hit, top: Hit) -> bool:
+    """A further clause stating a figure shares something of what was asked besides the figure,
+    when the best one does."""
+    return nxt.topic > 0 or top.topic <= 0
+
+
 def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[str] | None = None,
            tuning: Tuning = DEFAULT) -> str:
     """The best passage, plus a second one of the same notice when it is the neighbouring item of a
     short passage or answers just as well (a rule and its exception, a step and the next step);
     for a «how many / when» question, also another clause of the notice that states such a figure
-    (another route: «本科毕业后…5年» and «本科…聘任助理工程师满4年»)."""
+    and shares something of what was asked besides it (another route: «本科毕业后…5年» and
+    «本科…聘任助理工程师满4年»; not a certificate's «有效期截止…9月22日»)."""
     top = hits[0]
     picked = [top]
     for nxt in hits[1:3]:
@@ -227,8 +234,8 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
         # A partial match («开发» of «软件开发») is too thin to call it a rule.
         # For «how many / when», a clause stating such a figure needs only cover as much as the
         # best: «评审表要交几份» has «报送评审表（一式两份）» and «1份评审表存入…档案» alike.
-        floor = tuning.as_good_coverage if wants is None or not wants.search(compact(nxt.chunk.text)) \
-            else tuning.min_coverage
+        floor = tuning.as_good_coverage if wants is None or not _about(nxt, top) or \
+            not wants.search(compact(nxt.chunk.text)) else tuning.min_coverage
         as_good = (sentence and nxt.coverage >= max(top.coverage, floor)
                    and nxt.score >= top.score * tuning.as_good_ratio)
         if (neighbour or as_good) and len(_passage(top)) + len(_passage(nxt)) <= max_chars * 0.7:
@@ -237,7 +244,7 @@ def single(hits: list[Hit], words: list[str], max_chars: int, wants: re.Pattern[
     if wants is not None:
         parents = {h.chunk.section.rsplit(SEP_, 1)[0] for h in picked}
         for nxt in hits[1:5]:
-            if (nxt in picked or nxt.chunk.notice != top.chunk.notice
+            if (nxt in picked or nxt.chunk.notice != top.chunk.notice or not _about(nxt, top)
                     or nxt.score < top.score * tuning.other_route_ratio or nxt.chunk.text.lstrip().startswith("|")
                     or nxt.chunk.section.rsplit(SEP_, 1)[0] in parents
                     # the same clause of the same part, or a clause named after the question's topic

@@ -66,7 +66,7 @@ PLAN_GENERIC = {"职称"}
 _NOTICE_FORMS = frozenset(SYNONYMS.values())
 # Which device to use: a question naming one is answered by a passage naming any.
 DEVICES = ("手机", "电脑", "电脑端", "手机端", "移动端", "平板", "app", "小程序")
-GENERIC_ACTS = {"申报", "评审", "申请", "评定"}
+GENERIC_ACTS = frozenset(lexicon()["generic_acts"])
 SCOPE: dict[str, list[str]] = yaml.safe_load((Path(__file__).with_name("scope.yaml")).read_text(encoding="utf-8"))
 
 

@@ -142,3 +142,17 @@ def test_the_end_of_a_period_is_answered_by_the_period(word: str) -> None:
     from knowledge.qa.retrieval import Retriever
 
     assert Retriever._credit(word, "时间为8月1日至15日") == 1.0
+
+
+# Applicants' words for the notices' generic acts («申请职称» is «申报», «评定职称» is «评审»).
+SAID_FOR = {"申请": "申报", "评定": "评审"}
+
+
+@pytest.mark.parametrize("act", LEX["generic_acts"])
+def test_generic_act_is_named_for_many_actors_in_the_notices(act: str) -> None:
+    # «个人申报», «单位审核», «受理点审核» …: the act alone does not say whose step is meant.
+    text = notices_text()
+    written = SAID_FOR.get(act, act)
+    assert written in LEX["generic_acts"]
+    actors = {text[i - 2:i] for i in range(2, len(text)) if text.startswith(written, i)}
+    assert len(actors) >= 5, (act, sorted(actors))

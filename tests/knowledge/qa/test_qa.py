@@ -378,3 +378,11 @@ def test_a_word_the_notices_hold_only_across_two_words_is_no_evidence_against_a_
     assert r.known(["员工", "业绩档案", "电话"], [LINPING]) == ["业绩档案", "电话"]  # «电话» of «联系电话»
     ans = qa_service.answer("有个员工说他的业绩档案我们没审过，他就报不了，是这样吗", plan=LINPING)
     assert ans.answered and "未经所在单位审核通过前，无法进行职称申报" in ans.text
+
+
+def test_a_date_of_another_step_is_not_the_deadline_asked_for(qa_service: QAService) -> None:
+    # 建设工程 gives no date for the unit's review: not «文件公布10天后» (the certificate) nor a
+    # degree report's «有效期截止…9月22日».
+    ans = qa_service.answer("杭州建设工程工程师单位审核截止是什么时候")
+    assert not ans.answered and "没有写明" in ans.text
+    assert "9月22日" not in ans.text and "10天后" not in ans.text
