@@ -579,6 +579,9 @@ def _pending_value(plan: Plan, pending: str | None, it: Any) -> tuple[Any, str]:
     """The answer to the question being asked when a message also stated other facts
     («属于吧，我们是国网下面的供电公司» answers 单位范围 and says 企业) — or why it does not
     answer it yet («国有企业要看是哪一类…»)."""
+    if pending == "specialty" and pending not in it.facts.facts and not it.asks:
+        # «机电，本科17年6月毕业…» at the specialty question: the field listed among the facts.
+        return listed_specialty(plan, it.text), ""
     if pending not in FACTS or pending in it.facts.facts or it.asks or FACTS[pending].type in ("text", "list"):
         return None, ""
     try:

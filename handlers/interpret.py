@@ -155,6 +155,9 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     services = ctx.services
     match = _by_parts(services, text, _classify(services, text, in_dialog=pending_fact is not None
                                                 or bool(ctx.flow)))
+    if match.intent == "correct" and not match.exact and _ASK_WORDS.search(text):
+        # A correction states the right value; «学分不够怎么办», «学分是从哪年开始算的» ask one.
+        match = IntentMatch(QUESTION, "question", 0.0, 0.0, runner_up=match.intent, runner_up_score=match.score)
     rest = ""
     model = _model(services)
     if model is not None and match.exact:

@@ -104,13 +104,19 @@ def _assessments(text: str, ex: Extracted, pending: str | None) -> None:
     t = numbers.to_arabic(text)
     t = re.sub(r"年度考核|考核结果|考核", "", t)
     by_year = {}
-    for m in re.finditer(rf"(\d{{2,4}})\s*年(?:度)?\s*(?:那年|那一年|那次|也|都|还|是|为|的|考核|:|：)*\s*({_GRADE})", t):
-        year = int(m.group(1))
-        by_year[year + 2000 if year < 100 else year] = m.group(2)
+    # «21年是优秀», and a list of years sharing one grade: «19、20年合格», «19和20年都是称职».
+    years_ = r"\d{2,4}(?:\s*年?\s*[、,，和与及跟]\s*\d{2,4})*"
+    for m in re.finditer(rf"({years_})\s*年(?:度)?\s*(?:那年|那一年|那两年|那次|也|都|还|是|为|的|考核|:|：)*\s*({_GRADE})", t):
+        for y in re.findall(r"\d{2,4}", m.group(1)):
+            year = int(y)
+            by_year[year + 2000 if year < 100 else year] = m.group(2)
+    every = re.search(rf"(?:^|[，,。；;\s])(?:都|全|均|全部|每年都|一直)\s*(?:是)?\s*({_GRADE})", t)
     if by_year:
         if len(by_year) >= 3:
             ex.facts["assessments"] = [by_year[y] for y in sorted(by_year)]
         else:
+            if every:  # «都是合格，21年是优秀»: that grade for every year but the ones named
+                ex.facts["assessments"] = [every.group(1)] * 3
             ex.assessment_years.update(by_year)
         return
     counted = re.findall(rf"(\d+)\s*(?:个|次|年)\s*({_GRADE})", t)

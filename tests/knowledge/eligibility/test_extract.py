@@ -44,6 +44,8 @@ def test_the_title_applied_for_is_not_the_title_held() -> None:
     ("不属于，就是个私人老板开的厂", "employer_excluded", {"employer_excluded": False, "employer_type": "enterprise"}),
     ("考核两个称职一个优秀", None, {"assessments": ["称职", "称职", "优秀"]}),
     ("三年都是称职", None, {"assessments": ["称职", "称职", "称职"]}),
+    ("19、20年合格，21年优秀", None, {"assessments": ["合格", "合格", "优秀"]}),  # a list of years, one grade
+    ("19和20年都是称职，21年优秀", None, {"assessments": ["称职", "称职", "优秀"]}),
     ("考核19年称职，20年基本称职，21年称职", None, {"assessments": ["称职", "基本称职", "称职"]}),
     ("毕业后一直干这个，算下来3年零7个月", None, {"related_work_years": 3.58}),
     ("48", "ce_credits", {"ce_credits": 48.0}),
@@ -209,3 +211,9 @@ def test_an_exact_figure_after_an_approximate_one_refines_it() -> None:
     got = extract("好像是50多分吧 52", "ce_credits", TODAY)
     assert got.facts["ce_credits"] == 52 and "ce_credits" not in got.approx
     assert extract("50多分 近三年考核都称职", "ce_credits", TODAY).facts["ce_credits"] == 50  # no figure after
+
+
+def test_a_grade_for_every_year_with_one_year_named_apart() -> None:
+    # «都是合格，21年是优秀»: 合格 for each year, and 2021 set apart (applied to the plan's years).
+    ex = extract("都是合格，21年是优秀", None, TODAY)
+    assert ex.facts["assessments"] == ["合格", "合格", "合格"] and ex.assessment_years == {2021: "优秀"}
