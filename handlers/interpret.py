@@ -41,6 +41,8 @@ class Interpretation:
     question: str = ""  # the text without the chatter around it
     number: int | None = None  # «2», «第2个»: a choice from a numbered list
     rest: str = ""  # text after a command word that carries text («材料清单 临平» → «临平»)
+    # A tool asked for in another clause of a message Q&A answers («…啥时候截止？帮我设个提醒»).
+    also: str | None = None
 
     @property
     def intent(self) -> str:
@@ -109,29 +111,31 @@ def strip_chatter(text: str) -> str:
     return t or text.strip()
 
 
-def _by_parts(services: Any, text: str, match: IntentMatch) -> IntentMatch:
+def _by_parts(services: Any, text: str, match: IntentMatch) -> tuple[IntentMatch, str | None]:
     """«我想知道自己够不够条件评工程师，本科，在临平一家机械厂做机电的»: a request for a tool
     with facts or chatter around it. Clause by clause: one clause asks for a tool and no other
-    clause asks a question → that tool."""
+    clause asks a question → that tool. With a clear question in another clause, Q&A answers and
+    the tool asked for comes second (returned beside the match)."""
     parts = parts_of(text)
     if match.exact or match.kind != "question" or len(parts) < 2:
-        return match
+        return match, None
     if len(parts) > MAX_PARTS:  # a long story: the request opens or closes it
         parts = parts[: MAX_PARTS // 2] + parts[-(MAX_PARTS // 2):]
     # Only when some request came close for the whole message (each clause costs an embedding).
     runner = services.intents.specs.get(match.runner_up or "")
     if runner is None or runner.kind not in ("tool", "control") or not services.intents.near(match.runner_up_score):
-        return match
+        return match, None
     found = [(p, _classify(services, p)) for p in parts]
     asks = [m for _p, m in found if m.kind in ("tool", "control")]
     if not asks:
-        return match
+        return match, None
     # A clause that is clearly a notice question (ahead of every other intent by the margin)
     # means Q&A answers the message; a borderline one («我今年能不能评工程师？») does not.
     margin = services.intents.margin
     if any(m.kind == "question" and _ASKS.search(p) and m.score - m.runner_up_score >= margin for p, m in found):
-        return match
-    return asks[-1]  # «不弄了，问这么多好烦», «今年能评吗？帮我测测»: the last request counts
+        tools = [m.intent for m in asks if m.kind == "tool"]
+        return match, (tools[-1] if tools else None)
+    return asks[-1], None  # «不弄了，问这么多好烦», «今年能评吗？帮我测测»: the last request counts
 
 
 def _question_part(text: str, plans: list[str], ctx: Context) -> str:
@@ -153,8 +157,8 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     if msg.kind not in ("text", "voice") or not text:
         return Interpretation(text=text, match=IntentMatch(QUESTION, "question", 0.0, 0.0))
     services = ctx.services
-    match = _by_parts(services, text, _classify(services, text, in_dialog=pending_fact is not None
-                                                or bool(ctx.flow)))
+    match, also = _by_parts(services, text, _classify(services, text, in_dialog=pending_fact is not None
+                                                      or bool(ctx.flow)))
     if match.intent == "correct" and not match.exact and _ASK_WORDS.search(text):
         # A correction states the right value; «学分不够怎么办», «学分是从哪年开始算的» ask one.
         match = IntentMatch(QUESTION, "question", 0.0, 0.0, runner_up=match.intent, runner_up_score=match.score)
@@ -170,7 +174,7 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     facts = extract(text, None if _ASKS.search(text) else pending_fact, _today(ctx))
     plans = _plans_named(ctx, text)
     return Interpretation(text=text, match=match, plans=plans, facts=facts,
-                          question=_question_part(text, plans, ctx), number=number, rest=rest)
+                          question=_question_part(text, plans, ctx), number=number, rest=rest, also=also)
 
 
 def _model(services: Any) -> Any:

@@ -79,27 +79,34 @@ def handle(msg: Incoming, ctx: Context) -> str:
         # «22年那次…» names every notice of that year, the one under discussion among them.
         named = [current, *[n for n in named if n != current]]
     last = ctx.state.get("last_question")
+    # The notice the last question was about: inside a dialog it may differ from the dialog's.
+    asked_about = ctx.state.get("last_question_plan") or None
+    about = named[0] if named else current
     if ans.kind == "clarify" and named and isinstance(last, str) and last:
         # «水利的呢»: only a notice, no topic of its own — the last question, about that notice.
         ans = qa.answer(last, plan=named[0])
         question = last
     elif ans.elliptical and isinstance(last, str) and last:
         # «要多少天内交完», «化工轻纺高工是啥时候交»: an act or a figure with no subject of its own
-        # asks about the subject of the last question.
+        # asks about the subject of the last question, and of its notice unless it names one.
         subject = qa.subject_of(last)
         if subject:
             question = f"{subject}，{question}"
+            about = named[0] if named else (asked_about if isinstance(asked_about, str) else current)
             log.debug("elliptical follow-up asked as %r", question)
-            ans = qa.answer(question, plan=named[0] if named else current)
+            ans = qa.answer(question, plan=about)
     if named:
         remember(ctx, named[0])  # naming a notice switches the topic, answered or not
+    sources = list(getattr(ans, "notices", None) or dict.fromkeys(s.notice for s in ans.sources))
+    if ans.answered or (ans.kind == "abstain" and not ans.out_of_scope and not ans.elliptical):
+        # What was asked is the subject of the next follow-up, answered or not; kept without the
+        # words that named a notice, so «水利的呢» can ask it about another one.
+        ctx.state["last_question"] = _without_plan_words(ctx, question, named)
+        ctx.state["last_question_plan"] = about or (sources[0] if len(sources) == 1 else None)
     if ans.answered:
-        sources = list(getattr(ans, "notices", None) or dict.fromkeys(s.notice for s in ans.sources))
         if not named and current is None and len(sources) == 1:
             remember(ctx, sources[0])  # the one notice that answered becomes the subject
-        # Kept without the words that named a notice, so «水利的呢» can ask it about another one.
-        ctx.state["last_question"] = _without_plan_words(ctx, question, named)
-        return ans.text + ("" if said_year else _past_dates_note(ctx, sources, ans.text))
+        return ans.text + ("" if said_year else _past_dates_note(ctx, sources, ans.text)) + also_offer(ctx, it)
     if ans.kind == "abstain" and it is not None and not ans.out_of_scope:
         # A tool may be what was meant — never after «温州的…» or «教师…», which no tool serves either.
         return ans.text + pointer(ctx, it)
@@ -131,6 +138,20 @@ def _without_plan_words(ctx: Context, question: str, named: list[str]) -> str:
     except Exception:
         log.exception("qa: the question's topic could not be separated from its notice")
         return question
+
+
+def also_offer(ctx: Context, it: Any) -> str:
+    """«网上申报啥时候截止？帮我设个提醒»: the question is answered, and the tool asked for in the
+    same message is one «好的» away."""
+    name = getattr(it, "also", None)
+    try:
+        spec = ctx.services.intents.specs.get(name) if name else None
+    except Exception:
+        return ""
+    if spec is None or not spec.describe or not spec.commands:
+        return ""
+    offers.make(ctx, "tool", intent=spec.name, asked=it.text[:offers.ASKED_MAX])
+    return f"\n您还想{spec.describe}：回复「好的」即可，或发送「{spec.commands[0]}」。"
 
 
 def pointer(ctx: Context, it: Any) -> str:
