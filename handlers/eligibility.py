@@ -150,7 +150,8 @@ class EligibilityDialog(Dialog):
         hint = f"（随时可说「上一步」「{_modify_example(plan)}」「跳过」「重新开始」「退出」）"
         if remembered:
             hint = "（按您刚才问的计划；不是这个请说「修改计划」）" + hint
-        echo = _echo(kept, "已记下您说的：") if kept else ""
+        approx = set(ctx.it.facts.approx) if ctx.it is not None and ctx.it.facts else None
+        echo = _echo(kept, "已记下您说的：", approx) if kept else ""
         return head + hint + "\n" + (echo + "\n" if echo else "") + _next(ctx, plan)
 
     # --- the flow --------------------------------------------------------------------------------
