@@ -107,8 +107,9 @@ def handle(msg: Incoming, ctx: Context) -> str:
         if not named and current is None and len(sources) == 1:
             remember(ctx, sources[0])  # the one notice that answered becomes the subject
         return ans.text + ("" if said_year else _past_dates_note(ctx, sources, ans.text)) + also_offer(ctx, it)
-    if ans.kind == "abstain" and it is not None and not ans.out_of_scope:
-        # A tool may be what was meant — never after «温州的…» or «教师…», which no tool serves either.
+    if ans.kind == "abstain" and it is not None and not ans.out_of_scope and not ctx.flow:
+        # A tool may be what was meant — never after «温州的…» or «教师…», which no tool serves
+        # either, and not inside a dialog, whose pending question the next «是»/«否» answers.
         return ans.text + pointer(ctx, it)
     return ans.text
 
@@ -144,6 +145,8 @@ def also_offer(ctx: Context, it: Any) -> str:
     """«网上申报啥时候截止？帮我设个提醒»: the question is answered, and the tool asked for in the
     same message is one «好的» away."""
     name = getattr(it, "also", None)
+    if ctx.flow:  # inside a dialog the next «好的» answers its question, not an offer
+        return ""
     try:
         spec = ctx.services.intents.specs.get(name) if name else None
     except Exception:
