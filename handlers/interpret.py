@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from knowledge.eligibility.extract import Extracted, extract
 from knowledge.lang.intents import QUESTION, IntentMatch, command_form
 from knowledge.lang.numbers import lexicon, nfkc
+from knowledge.lang.text import strip_chatter
 
 if TYPE_CHECKING:
     from handlers.base import Context, Incoming
@@ -92,23 +93,6 @@ MAX_PARTS = 4  # clauses classified one by one at most (each costs an embedding)
 
 def parts_of(text: str) -> list[str]:
     return [p.strip() for p in _PARTS.split(text) if p and p.strip(" ，,。；;！!？?：:")]
-
-
-def strip_chatter(text: str) -> str:
-    """«对了，网上申报是几号到几号？» → «网上申报是几号到几号？»; the question itself is kept."""
-    words = lexicon()["chatter"]
-    t = text.strip()
-    for _ in range(3):
-        before = t
-        for w in sorted(words["before"], key=len, reverse=True):
-            if t.startswith(w) and len(t) > len(w) + 1:
-                t = t[len(w):].lstrip(" ，,。.、!！~～")
-        for w in sorted(words["after"], key=len, reverse=True):
-            if t.endswith(w) and len(t) > len(w) + 1:
-                t = t[: -len(w)].rstrip(" ，,。.、!！~～")
-        if t == before:
-            break
-    return t or text.strip()
 
 
 def _by_parts(services: Any, text: str, match: IntentMatch) -> tuple[IntentMatch, str | None]:

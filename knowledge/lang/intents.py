@@ -258,6 +258,15 @@ class IntentModel:
         exact = self.commands.get(form)
         if exact is not None:
             return IntentMatch(exact, self.specs[exact].kind, 1.0, 1.0, exact=True)
+        from knowledge.lang.text import strip_chatter
+
+        # «你好，我想问下我今年能不能报工程师»: the greeting and the lead-in say nothing of the intent.
+        bare = strip_chatter(text, after=False)
+        if bare != text.strip():
+            text, form = bare, command_form(bare)
+            exact = self.commands.get(form)
+            if exact is not None:
+                return IntentMatch(exact, self.specs[exact].kind, 1.0, 1.0, exact=True)
         pre = self.prefix(text)
         if pre is not None:
             return IntentMatch(pre[0], self.specs[pre[0]].kind, 1.0, 1.0, exact=True)

@@ -46,6 +46,24 @@ _A_NOT_A = re.compile(r"([\u4e00-\u9fff])(?:不|没)\1")
 _TRAILING = re.compile(r"(?:能|吗|呢|啊|呀|吧|了|的)$")
 
 
+def strip_chatter(text: str, after: bool = True) -> str:
+    """«对了，网上申报是几号到几号？» → «网上申报是几号到几号？»; the question itself is kept
+    (`after=False`: only what opens the message goes — «…谢谢» may be the thanks itself)."""
+    words = _lexicon()["chatter"]
+    t = text.strip()
+    for _ in range(3):
+        before = t
+        for w in sorted(words["before"], key=len, reverse=True):
+            if t.startswith(w) and len(t) > len(w) + 1:
+                t = t[len(w):].lstrip(" ，,。.、!！~～")
+        for w in sorted(words["after"] if after else [], key=len, reverse=True):
+            if t.endswith(w) and len(t) > len(w) + 1:
+                t = t[: -len(w)].rstrip(" ，,。.、!！~～")
+        if t == before:
+            break
+    return t or text.strip()
+
+
 def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "")
 

@@ -100,3 +100,11 @@ def test_vectors_are_kept_for_the_next_start(tmp_path: Path) -> None:
 
 def test_the_intents_file_is_the_one_shipped() -> None:
     assert INTENTS_FILE.name == "intents.yaml" and INTENTS_FILE.exists()
+
+
+def test_a_greeting_or_lead_in_before_a_request_does_not_change_it(model: IntentModel) -> None:
+    # «你好，我想问下…» opens the message; the request after it decides (chatter.before).
+    assert model.classify("你好，我想问下我今年能不能报工程师").intent == model.classify("我今年能不能报工程师").intent
+    said = model.classify("你好，资格自测")
+    assert said.intent == "eligibility" and said.exact
+    assert model.classify("你好").intent == "greeting"  # chatter alone is what was said
