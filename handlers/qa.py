@@ -106,7 +106,8 @@ def handle(msg: Incoming, ctx: Context) -> str:
     if ans.answered:
         if not named and current is None and len(sources) == 1:
             remember(ctx, sources[0])  # the one notice that answered becomes the subject
-        return ans.text + ("" if said_year else _past_dates_note(ctx, sources, ans.text)) + also_offer(ctx, it)
+        note = "" if said_year or not _asks_when(question) else _past_dates_note(ctx, sources, ans.text)
+        return ans.text + note + also_offer(ctx, it)
     if ans.kind == "abstain" and it is not None and not ans.out_of_scope and not ctx.flow:
         # A tool may be what was meant — never after «温州的…» or «教师…», which no tool serves
         # either, and not inside a dialog, whose pending question the next «是»/«否» answers.
@@ -115,6 +116,13 @@ def handle(msg: Incoming, ctx: Context) -> str:
 
 
 _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
+
+
+def _asks_when(question: str) -> bool:
+    """The question asks for a date or a time (not a how-to that quotes one in passing)."""
+    from knowledge.qa.retrieval import WHEN, answer_type
+
+    return answer_type(question) in WHEN
 
 
 def _past_dates_note(ctx: Context, notices: list[str], text: str) -> str:
