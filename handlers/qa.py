@@ -78,23 +78,7 @@ def handle(msg: Incoming, ctx: Context) -> str:
     if current in named:
         # «22年那次…» names every notice of that year, the one under discussion among them.
         named = [current, *[n for n in named if n != current]]
-    last = ctx.state.get("last_question")
-    # The notice the last question was about: inside a dialog it may differ from the dialog's.
-    asked_about = ctx.state.get("last_question_plan") or None
-    about = named[0] if named else current
-    if ans.kind == "clarify" and named and isinstance(last, str) and last:
-        # «水利的呢»: only a notice, no topic of its own — the last question, about that notice.
-        ans = qa.answer(last, plan=named[0])
-        question = last
-    elif ans.elliptical and isinstance(last, str) and last:
-        # «要多少天内交完», «化工轻纺高工是啥时候交»: an act or a figure with no subject of its own
-        # asks about the subject of the last question, and of its notice unless it names one.
-        subject = qa.subject_of(last)
-        if subject:
-            question = f"{subject}，{question}"
-            about = named[0] if named else (asked_about if isinstance(asked_about, str) else current)
-            log.debug("elliptical follow-up asked as %r", question)
-            ans = qa.answer(question, plan=about)
+    ans, question, about = _follow_up(ctx, ans, question, named, current)
     if named:
         remember(ctx, named[0])  # naming a notice switches the topic, answered or not
     sources = list(getattr(ans, "notices", None) or dict.fromkeys(s.notice for s in ans.sources))
@@ -113,6 +97,31 @@ def handle(msg: Incoming, ctx: Context) -> str:
         # either, and not inside a dialog, whose pending question the next «是»/«否» answers.
         return ans.text + pointer(ctx, it)
     return ans.text
+
+
+def _follow_up(ctx: Context, ans: Any, question: str, named: list[str],
+               current: str | None) -> tuple[Any, str, str | None]:
+    """A question that leans on the last one: (the answer, the question as asked, its notice).
+    «水利的呢» names only a notice — the last question, about that notice; «要多少天内交完»,
+    «化工轻纺高工是啥时候交» ask an act or a figure with no subject of their own — about the subject
+    of the last question, and of its notice unless they name one (inside a dialog the last
+    question's notice may differ from the dialog's)."""
+    qa = ctx.services.qa
+    last = ctx.state.get("last_question")
+    about = named[0] if named else current
+    if not isinstance(last, str) or not last:
+        return ans, question, about
+    if ans.kind == "clarify" and named:
+        return qa.answer(last, plan=named[0]), last, about
+    subject = qa.subject_of(last) if ans.elliptical else ""
+    if not subject:
+        return ans, question, about
+    asked_about = ctx.state.get("last_question_plan")
+    if not named and isinstance(asked_about, str) and asked_about:
+        about = asked_about
+    question = f"{subject}，{question}"
+    log.debug("elliptical follow-up asked as %r", question)
+    return qa.answer(question, plan=about), question, about
 
 
 _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
