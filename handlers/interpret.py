@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 _NUMBER = re.compile(r"第?\s*(\d{1,2})\s*(?:个|项|号|种|条)?")
 # Question form: a question mark or a question word. Tool requests can be questions too
 # («能提醒我吗»): the intent decides first, this only tells a question from a statement.
-_ASKS = re.compile(r"[?？]|吗|呢$|什么|怎么|怎样|如何|多少|几[号月天年个项份篇分]|哪|啥|为什么|为啥|能不能|可不可以|是否|要不要|有没有|行不行")
-_ASK_WORDS = re.compile(r"什么|怎么|怎样|如何|多少|几[号月天年个项份篇分]|哪|啥|为什么|为啥|能不能|可不可以|是否|要不要|有没有|行不行")
+_ASK_WORDS = re.compile(r"什么|怎么|咋|怎样|如何|多少|几[号月天年个项份篇分册次]|哪|啥|为什么|为啥|能不能|可不可以|是否|要不要|"
+                        r"有没有|行不行")
+ASKS = re.compile(rf"[?？]|吗|呢$|{_ASK_WORDS.pattern}")  # a clause or message that asks something
+_ASKS = ASKS
 TOOL_KINDS = ("tool",)
 CONTROL = ("yes", "no", "quit", "back", "skip", "restart", "correct")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from handlers import offers
 from handlers.base import Context, Incoming
+from handlers.interpret import ASKS
 from handlers.plan_choice import remember
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,57 @@ def _notice_year(ctx: Context, notice: str) -> int | None:
         return None
 
 
+MAX_QUESTIONS = 3  # questions in one message answered one by one
+_CLAUSES = re.compile(r"(?<=[，,。；;！!？?])")
+NOT_FOUND_PART = "已收录的通知中没有找到这方面的规定。"
+NOT_STATED = "收录的通知没有写明"  # how Q&A begins «the notices give no such figure»
+
+
+def questions_in(text: str) -> list[str]:
+    """«评审费多少钱？啥时候截止» → two questions; a clause that asks nothing («临平制造业，») goes
+    with the question after it, one after the last question with the one before it."""
+    out: list[str] = []
+    pending = ""
+    for clause in (c for c in _CLAUSES.split(text) if c.strip(" ，,。；;！!？?")):
+        pending += clause
+        if ASKS.search(clause.rstrip(" ，,。；;！!")):
+            out.append(pending.strip())
+            pending = ""
+    if pending.strip(" ，,。；;！!？?"):
+        if out:
+            out[-1] += pending
+        else:
+            out.append(pending.strip())
+    return out
+
+
 def handle(msg: Incoming, ctx: Context) -> str:
     it = ctx.it
     question = it.question if it is not None and it.question else (msg.text or "")
+    asked = questions_in(question)
+    if not 2 <= len(asked) <= MAX_QUESTIONS:
+        return _answer(msg, ctx, question)[0]
+    # Several questions in one message: each answered on its own (the second may lean on the
+    # first: «网上申报是几号到几号？单位审核呢»); one the notices say nothing about gets a line.
+    parts = [(q, *_answer(msg, ctx, q, offers=False)) for q in asked]
+    if not any(status == "answered" for _q, _text, status in parts) or any(
+            status == "out_of_scope" for _q, _text, status in parts):
+        return _answer(msg, ctx, question)[0]  # «嘉兴…啥时候交钱，能交现金吗»: declined as a whole
+    blocks: list[tuple[str, str]] = []  # (the questions, the reply): one reply to two is shown once
+    for q, text, status in parts:
+        reply = text if status != "declined" else NOT_FOUND_PART
+        head = f"「{q.rstrip('，,。；;')}」"
+        if blocks and blocks[-1][1] == reply:
+            blocks[-1] = (blocks[-1][0] + head, reply)
+        else:
+            blocks.append((head, reply))
+    return "\n\n".join(f"{head}\n{reply}" for head, reply in blocks) + also_offer(ctx, it)
+
+
+def _answer(msg: Incoming, ctx: Context, question: str, offers: bool = True) -> tuple[str, str]:
+    """The reply to one question, and what it is: answered, not_stated (the notices speak of it
+    but give no such figure), declined, or out_of_scope (a place or series no notice covers)."""
+    it = ctx.it
     qa = ctx.services.qa
     current = topic(ctx)
     if it is not None and it.plans and it.question != it.text and not qa.plans_named(question):
@@ -91,12 +140,13 @@ def handle(msg: Incoming, ctx: Context) -> str:
         if not named and current is None and len(sources) == 1:
             remember(ctx, sources[0])  # the one notice that answered becomes the subject
         note = "" if said_year or not _asks_when(question) else _past_dates_note(ctx, sources, ans.text)
-        return ans.text + note + also_offer(ctx, it)
-    if ans.kind == "abstain" and it is not None and not ans.out_of_scope and not ctx.flow:
+        return ans.text + note + (also_offer(ctx, it) if offers else ""), "answered"
+    status = "out_of_scope" if ans.out_of_scope else "not_stated" if ans.text.startswith(NOT_STATED) else "declined"
+    if offers and ans.kind == "abstain" and it is not None and not ans.out_of_scope and not ctx.flow:
         # A tool may be what was meant — never after «温州的…» or «教师…», which no tool serves
         # either, and not inside a dialog, whose pending question the next «是»/«否» answers.
-        return ans.text + pointer(ctx, it)
-    return ans.text
+        return ans.text + pointer(ctx, it), status
+    return ans.text, status
 
 
 def _follow_up(ctx: Context, ans: Any, question: str, named: list[str],
