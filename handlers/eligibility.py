@@ -898,11 +898,19 @@ def _this_year(ctx: Context, plan: Plan, facts: dict[str, Any]) -> str:
     except FactError:
         return ""
     titles = [later.routes[r].title for r in later.eligible_routes]
+    met = [later.routes[r].title for r in later.stated_conditions_met_routes]
+    undecided = [r for r in later.routes.values() if r.eligible is None and not r.stated_conditions_met]
     head = f"⏳ 现在是{today.year}年，新年度通知还没有收录。"
+    when = f"若今年沿用同样的条件、年限算到 {cn_date(end)}，"
     if titles:
-        body = f"若今年沿用同样的条件、年限算到 {cn_date(end)}，估计可走：{'、'.join(titles)}（估算，以新通知为准）。"
+        body = f"{when}估计可走：{'、'.join(titles)}（估算，以新通知为准）。"
+    elif met:
+        # A notice that lists only part of the conditions: met as far as it states them.
+        body = f"{when}通知写明的条件估计仍符合：{'、'.join(met)}（估算，以新通知为准）。"
+    elif undecided:
+        body = f"{when}还有条件待确认，暂不能估计（以新通知为准）。"
     else:
-        body = f"若今年沿用同样的条件、年限算到 {cn_date(end)}，估计仍不符合（估算，以新通知为准）。"
+        body = f"{when}估计仍不符合（估算，以新通知为准）。"
     offers.make(ctx, "series", plan=plan.id)
     return head + body + "回复「好的」可在新年度通知发布后提醒您。"
 
