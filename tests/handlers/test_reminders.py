@@ -143,6 +143,8 @@ def test_natural_role_and_new_year_answers(tmp_path: Path) -> None:
         assert "单位经办人" in _say(sv, words, user), words
     _say(sv, "提醒", "me")
     assert "（申报人）" in _say(sv, "我自己报", "me")
+    _say(sv, "提醒", "me2")
+    assert "（申报人）" in _say(sv, "1，个人报的", "me2")  # a number with words: no «上一步»
     (tmp_path / "late").mkdir()
     late = _services(tmp_path / "late", [(2022, "")], dt.datetime(2026, 11, 25, 2))
     for i, words in enumerate(("好的，提醒我", "要", "需要", "可以的")):
