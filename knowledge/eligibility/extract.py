@@ -29,6 +29,7 @@ from knowledge.eligibility.facts import (
     strip_hedges,
 )
 from knowledge.lang import numbers
+from knowledge.lang.text import strip_chatter
 
 CUES_FILE = Path(__file__).with_name("cues.yaml")
 DATE_FACTS = ("graduation_date", "skill_since", "title_since")
@@ -260,7 +261,7 @@ def extract(text: str, pending: str | None = None, today: dt.date | None = None)
 def answer_bool(text: str, fact: str) -> bool | None:
     """A yes/no answer to `fact`'s question, or None when the message is something else: 「不是」
     「没有」「考过了」 answer it, 「不测了 太麻烦」 does not (what follows the 不 is no answer)."""
-    t = re.sub(r"[\W_]+", "", strip_hedges(text))
+    t = re.sub(r"[\W_]+", "", strip_hedges(strip_chatter(str(text), after=False)))  # «那应该是否吧»
     if not t:
         return None
     try:

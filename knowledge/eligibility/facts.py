@@ -387,7 +387,7 @@ def parse_number(text: Any, unit: str = "") -> float:
     else:
         t = strip_hedges(text).replace(" ", "")
         t = re.sub(r"^(大概|大约|约|共|一共|合计|有)", "", t)
-        t = re.sub(r"(学分|分|个|项|学时|左右|多)+$", "", t)
+        t = re.sub(r"(学分|分|个|项|学时|左右|多|来|余)+$", "", t)  # «90来分», «50多分»: about
         if t in NO_WORDS:
             return 0.0
         num = cn_number(t)

@@ -71,6 +71,7 @@ def test_yes_no_answers_must_be_answers() -> None:
     assert answer_bool("不是", "civil_servant") is False
     assert answer_bool("不是公务员", "civil_servant") is False
     assert answer_bool("不测了 太麻烦", "civil_servant") is None  # not an answer: the user quits
+    assert answer_bool("那应该是否吧", "civil_servant") is False  # «那» opens it, «应该…吧» hedges it
     assert answer_bool("属于吧，我们是国网下面的供电公司，国有的", "employer_excluded") is True
 
 

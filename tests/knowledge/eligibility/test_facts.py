@@ -132,6 +132,7 @@ def test_every_fact_is_documented() -> None:
     ("related_work_years", "差不多5年左右", 5.0), ("ce_credits", "大概50分吧", 50.0),
     ("ce_credits", "大概五十学分", 50.0), ("ce_credits", "约48学分吧。", 48.0),
     ("title_since", "大概2018年3月吧", dt.date(2018, 3, 1)), ("education", "本科吧", "bachelor"),
+    ("self_score", "大概90来分吧", 90.0), ("ce_credits", "50多分", 50.0),  # «来», «多»: about
 ])
 def test_hedged_answers_are_understood(fact: str, text: str, value: object) -> None:
     assert parse_fact(fact, text) == value
