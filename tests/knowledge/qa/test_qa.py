@@ -386,3 +386,9 @@ def test_a_date_of_another_step_is_not_the_deadline_asked_for(qa_service: QAServ
     ans = qa_service.answer("杭州建设工程工程师单位审核截止是什么时候")
     assert not ans.answered and "没有写明" in ans.text
     assert "9月22日" not in ans.text and "10天后" not in ans.text
+
+
+def test_an_hr_officers_words_find_the_units_review_step(qa_service: QAService) -> None:
+    # «材料不全» is how HR says the unit step's «资料提供不完整或有误的，点击“退回”».
+    ans = qa_service.answer("员工材料不全的怎么处理", plan=LINPING)
+    assert ans.answered and "点击“退回”" in ans.text
