@@ -388,7 +388,8 @@ def test_a_date_of_another_step_is_not_the_deadline_asked_for(qa_service: QAServ
     assert "9月22日" not in ans.text and "10天后" not in ans.text
 
 
-def test_an_hr_officers_words_find_the_units_review_step(qa_service: QAService) -> None:
-    # «材料不全» is how HR says the unit step's «资料提供不完整或有误的，点击“退回”».
-    ans = qa_service.answer("员工材料不全的怎么处理", plan=LINPING)
+@pytest.mark.parametrize("question", ["员工材料不完整，单位审核时怎么操作", "员工资料传的不全 审核的时候该点啥"])
+def test_an_hr_officers_words_find_the_units_review_step(qa_service: QAService, question: str) -> None:
+    # «材料», «不全» are how HR says the unit step's «资料提供不完整或有误的，点击“退回”».
+    ans = qa_service.answer(question, plan=LINPING)
     assert ans.answered and "点击“退回”" in ans.text
