@@ -47,6 +47,11 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
                         reply_budget_s=0.4)
     try:
         with serve_in_thread(create_app(settings), lifespan="off") as url:
+            # The first message of a process loads the models (seconds on a busy machine); the
+            # tests below are about the webhook path and the 0.4 s budget, not about that start.
+            first = httpx.post(f"{url}/simulator/send", json={"user": "warm-up", "text": "你好"}, timeout=120)
+            if first.json().get("reply") is None:
+                fake.wait_for(lambda f: bool(f.texts("warm-up")), timeout=120)
             yield Sim(url, fake)
     finally:
         for c in COMMANDS:
