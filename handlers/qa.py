@@ -55,7 +55,6 @@ def _notice_year(ctx: Context, notice: str) -> int | None:
 MAX_QUESTIONS = 3  # questions in one message answered one by one
 _CLAUSES = re.compile(r"(?<=[，,。；;！!？?])")
 NOT_FOUND_PART = "已收录的通知中没有找到这方面的规定。"
-NOT_STATED = "收录的通知没有写明"  # how Q&A begins «the notices give no such figure»
 
 
 def questions_in(text: str) -> list[str]:
@@ -141,7 +140,7 @@ def _answer(msg: Incoming, ctx: Context, question: str, offers: bool = True) -> 
             remember(ctx, sources[0])  # the one notice that answered becomes the subject
         note = "" if said_year or not _asks_when(question) else _past_dates_note(ctx, sources, ans.text)
         return ans.text + note + (also_offer(ctx, it) if offers else ""), "answered"
-    status = "out_of_scope" if ans.out_of_scope else "not_stated" if ans.text.startswith(NOT_STATED) else "declined"
+    status = "out_of_scope" if ans.out_of_scope else "not_stated" if ans.not_stated else "declined"
     if offers and ans.kind == "abstain" and it is not None and not ans.out_of_scope and not ctx.flow:
         # A tool may be what was meant — never after «温州的…» or «教师…», which no tool serves
         # either, and not inside a dialog, whose pending question the next «是»/«否» answers.

@@ -64,6 +64,7 @@ class Answer:
     # The question names no subject of its own, only an act or a figure («是啥时候交», «要多少天内
     # 交完»): in a conversation it is about what was asked before.
     elliptical: bool = False
+    not_stated: bool = False  # declined because the notices speak of it but give no such figure
 
     def to_dict(self) -> dict[str, object]:
         return {"answer": self.text, "answered": self.answered,

@@ -273,7 +273,8 @@ class QAService:
             stating = {n: hs for n, hs in answering.items() if any(self._states(h, wants) for h in hs[:3])}
             if not stating:
                 related = [hs[0] for hs in answering.values()]
-                return decline(text=self._not_stated(wants, answering), hits=related)
+                return dataclasses.replace(decline(text=self._not_stated(wants, answering), hits=related),
+                                           not_stated=True)
             answering = stating
         answering = self._current(answering)
         order = sorted(answering, key=lambda n: r.by_notice[n].precedence, reverse=True)
