@@ -152,8 +152,13 @@ class Tokenizer:
         (question words such as «几号» must not pull in passages)."""
         terms = self.tokens(text)
         for word in self.content_words(text):
-            if _CJK_RUN.fullmatch(word):
-                terms.extend("#" + word[i:i + 2] for i in range(len(word) - 1))
+            # A passage in the notice's wording («资料提供不完整») is a candidate for the
+            # applicant's («材料不全»): coverage already credits it, so retrieval must find it.
+            others = sorted(EQUIVALENT_OF.get(word, frozenset()) - {word})
+            terms.extend(others)
+            for form in (word, *others):
+                if _CJK_RUN.fullmatch(form):
+                    terms.extend("#" + form[i:i + 2] for i in range(len(form) - 1))
         return terms
 
     def content_words(self, text: str) -> list[str]:

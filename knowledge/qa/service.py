@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from knowledge import index as kindex
+from knowledge.lang.numbers import lexicon
 from knowledge.lang.text import compact
 from knowledge.qa import compose
 from knowledge.qa.compose import Answer, Source
@@ -44,6 +45,9 @@ RELOAD_CHECK_S = 2.0
 ANSWER_CACHE_SIZE = 2048
 # «哪些材料», «都要传什么»: the question asks for a whole list.
 _ATTACHMENT_REF = re.compile(r"(?:详见|见|按照?|参照)附件(\d{1,2})")  # in the compact form
+_FORECAST = re.compile("|".join(map(re.escape, lexicon()["forecast_markers"])))
+_FORECAST_TEXT = ("收录的通知只写了已经确定的安排，没有说今后会不会再调整，我不能凭猜测回答；"
+                  "如有变化，主管部门会另发通知。")
 _LIST_QUESTION = re.compile(r"哪些|哪几|都要|都有|包括|清单|什么材料|啥材料|哪种|哪类|什么东西|啥东西|传啥|交啥|要啥")
 
 
@@ -250,8 +254,9 @@ class QAService:
         # The level named, in a notice of several levels, picks the passage; it is not the topic.
         refine = [w for w in known if levels_in(w)]
         known = [w for w in known if w not in refine]
-        if not known:
-            return decline()  # nothing the question is about is in these notices
+        forecast = _FORECAST.search(compact(q)) is not None
+        if not known:  # nothing the question is about is in these notices
+            return dataclasses.replace(decline(text=_FORECAST_TEXT), not_stated=True) if forecast else decline()
         # When most of the question is words no notice uses («推荐一家杭州好吃的餐厅» shares only
         # «推荐»), the few that match are thin evidence: the dense side must agree as well.
         thin = mode != "bm25" and len(words) - len(known) - len(refine) > len(known)
@@ -269,6 +274,10 @@ class QAService:
         if not answering:
             best = max((hs for hs in found.values() if hs), key=lambda hs: hs[0].score, default=[])
             return decline(place or None, best)
+        if forecast:
+            current = self._current(answering)
+            return dataclasses.replace(decline(text=self._related(_FORECAST_TEXT, current),
+                                               hits=[hs[0] for hs in current.values()]), not_stated=True)
         if wants is not None:
             stating = {n: hs for n, hs in answering.items() if any(self._states(h, wants) for h in hs[:3])}
             if not stating:
@@ -424,6 +433,10 @@ class QAService:
         what = "具体地址" if wants is ADDRESS else "这个数字或日期"
         names = "、".join(f"《{r.by_notice[n].title}》" for n in answering)
         text = f"收录的通知没有写明{what}：{names}都没有写，我不能凭猜测回答，请以主管部门的通知或答复为准。"
+        return self._related(text, answering)
+
+    def _related(self, text: str, answering: dict[str, list[Hit]]) -> str:
+        """`text` (what the notices do not say), then what the one notice does say about it."""
         if len(answering) == 1:
             # What the notice does say about it (how to pay, where to send) is still worth quoting.
             hits = next(iter(answering.values()))

@@ -40,6 +40,13 @@ def test_equivalent_group_holds_the_notices_wording(group: list[str]) -> None:
     assert len(set(group)) == len(group) >= 2
 
 
+@pytest.mark.parametrize("marker", LEX["forecast_markers"])
+def test_forecast_marker_is_never_how_a_notice_states_a_rule(marker: str) -> None:
+    # «还会再…», «明年还会…» ask what comes next; a notice states what is decided and never says
+    # it this way, so a passage matching the rest of such a question does not answer it.
+    assert marker not in notices_text() + SUPPLEMENT_WORDING
+
+
 @pytest.mark.parametrize("word", LEX["question_words"])
 def test_question_word_carries_no_topic(word: str) -> None:
     assert get_tokenizer().content_words(word) == []

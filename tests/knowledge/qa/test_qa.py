@@ -393,3 +393,21 @@ def test_an_hr_officers_words_find_the_units_review_step(qa_service: QAService, 
     # «材料», «不全» are how HR says the unit step's «资料提供不完整或有误的，点击“退回”».
     ans = qa_service.answer(question, plan=LINPING)
     assert ans.answered and "点击“退回”" in ans.text
+
+
+@pytest.mark.parametrize("question", ["临平网上申报截止后还会再延期吗", "临平制造业工程师明年还会有评审吗"])
+def test_a_question_about_what_is_to_come_is_not_answered_by_what_was_decided(
+        qa_service: QAService, question: str) -> None:
+    # The notice states this year's dates; quoting them as if they answered «还会再延期吗» misleads.
+    ans = qa_service.answer(question)
+    assert not ans.answered and ans.not_stated
+    assert "没有说今后会不会" in ans.text
+    if "截止" in question:  # what the notice does say about it
+        assert ans.text.splitlines()[-1].startswith(f"{CITE_PREFIX}《{LINPING_TITLE}》")
+
+
+def test_the_notices_wording_of_a_word_is_retrieved_as_well(qa_service: QAService) -> None:
+    # «材料不全» is worded «资料提供不完整» in the unit-review step; only the lexicon's equivalents
+    # connect them, so retrieval must look for those forms too, not only credit them afterwards.
+    ans = qa_service.answer("员工材料不全的怎么处理", plan=LINPING)
+    assert ans.answered and "退回" in ans.text
