@@ -249,6 +249,12 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
     if msg.kind not in ("text", "voice"):
         handler = registry.OTHER.get(msg.kind, _polite)
         return _call(handler, msg, ctx)
+    if it.step is not None and not ctx.services.store.get(more.pending_key(msg.user)):
+        from handlers import qa
+
+        reply = _call(qa.steps, msg, ctx)  # «下一步呢», «第2步呢» after an answer quoting a step
+        if reply is not None:
+            return reply
     if it.is_tool:
         return _tool(it.intent, msg, ctx, None)
     if it.said("restart"):  # 「重新测一下」: the self-test again, from the start

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from knowledge.eligibility.extract import Extracted, extract
 from knowledge.lang.intents import QUESTION, IntentMatch, command_form
-from knowledge.lang.numbers import lexicon, nfkc
+from knowledge.lang.numbers import lexicon, nfkc, to_arabic
 from knowledge.lang.text import strip_chatter
 
 if TYPE_CHECKING:
@@ -35,6 +35,39 @@ TOOL_KINDS = ("tool",)
 CONTROL = ("yes", "no", "quit", "back", "skip", "restart", "correct")
 
 
+@dataclass(frozen=True)
+class Step:
+    """A reference to steps of a notice's numbered procedure: by number, or the one after."""
+
+    numbers: tuple[int, ...] = ()
+    after: bool = False
+    subject: str = ""  # what the step follows, when named («交完费之后呢» → «交完费»)
+
+
+_ORDINAL = re.compile(r"第\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*[步条项点]")
+_DONE = re.compile(r"(?<=[\u4e00-\u9fff])完(?![成整善毕全])")
+_NEXT = re.compile("|".join(map(re.escape, sorted(lexicon()["next_step"], key=len, reverse=True))))
+
+
+def step_of(text: str) -> Step | None:
+    """«然后第2步第3步呢» → steps 2 and 3; «下一步是啥» → the next one; «交完费之后呢» → the one
+    after «交完费». A longer message with its own question («…之后还要交什么材料») is a question."""
+    compact_ = re.sub(r"[\s，,。？?！!、]", "", text)
+    numbers = tuple(int(n) for n in (to_arabic(m.group(1)) for m in _ORDINAL.finditer(compact_)) if n.isdigit())
+    if numbers:
+        rest = _ORDINAL.sub("", compact_)
+        return Step(numbers=numbers) if len(rest) <= 10 else None
+    m = _NEXT.search(compact_)
+    if m is None:
+        return None
+    before, after = compact_[:m.start()], compact_[m.end():]
+    if len(after) > 6 or _ASK_WORDS.search(before):
+        return None
+    # «交完费», «审核完»: «完» says the act is finished; the step is the act («交费», «审核»).
+    subject = _DONE.sub("", before.strip("那然后")) if len(before) > 1 else ""
+    return Step(after=True, subject=subject)
+
+
 @dataclass
 class Interpretation:
     text: str  # NFKC, trimmed
@@ -46,6 +79,7 @@ class Interpretation:
     rest: str = ""  # text after a command word that carries text («材料清单 临平» → «临平»)
     # A tool asked for in another clause of a message Q&A answers («…啥时候截止？帮我设个提醒»).
     also: str | None = None
+    step: Step | None = None  # «第2步第3步呢», «交完费之后呢»: steps of a numbered procedure
 
     @property
     def intent(self) -> str:
@@ -160,7 +194,8 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     facts = extract(text, None if _ASKS.search(text) else pending_fact, _today(ctx))
     plans = _plans_named(ctx, text)
     return Interpretation(text=text, match=match, plans=plans, facts=facts,
-                          question=_question_part(text, plans, ctx), number=number, rest=rest, also=also)
+                          question=_question_part(text, plans, ctx), number=number, rest=rest, also=also,
+                          step=None if match.exact else step_of(text))
 
 
 def _model(services: Any) -> Any:

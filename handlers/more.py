@@ -12,7 +12,8 @@ PENDING_TTL_S = 7 * 86400
 _BOUNDARY = re.compile(r"(?<=[。！？；!?;\n])")
 
 
-def _key(user: str) -> str:
+def pending_key(user: str) -> str:
+    """Where the rest of a long answer waits for «更多»."""
     return f"pending:{user}"
 
 
@@ -36,14 +37,17 @@ def paginate(store, user: str, reply: str | None) -> str | None:  # type: ignore
     first, rest = split(reply)
     if not rest:
         return reply
-    store.set(_key(user), rest, ttl_s=PENDING_TTL_S)
+    store.set(pending_key(user), rest, ttl_s=PENDING_TTL_S)
     return first + MORE_HINT
 
 
 def handle(msg: Incoming, ctx: Context) -> str:
     store = ctx.services.store
-    rest = store.get(_key(msg.user))
+    rest = store.get(pending_key(msg.user))
     if not rest:
+        if ctx.state.get("last_question"):
+            # «还有别的吗» after a whole answer: say that was all of it, not «没有找到».
+            return "上一条回答已经全部发完了，通知里关于这个问题写的就是这些。想了解别的方面，直接问我就行。"
         return "没有需要继续阅读的内容了。请直接提问，或发送「帮助」查看我能做什么。"
-    store.delete(_key(msg.user))
+    store.delete(pending_key(msg.user))
     return paginate(store, msg.user, rest) or ""

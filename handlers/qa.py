@@ -18,6 +18,7 @@ from handlers import offers
 from handlers.base import Context, Incoming
 from handlers.interpret import ASKS
 from handlers.plan_choice import remember
+from knowledge.qa.compose import SEP_
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,31 @@ def handle(msg: Incoming, ctx: Context) -> str:
     return "\n\n".join(f"{head}\n{reply}" for head, reply in blocks) + also_offer(ctx, it)
 
 
+def steps(msg: Incoming, ctx: Context) -> str | None:
+    """«第2步第3步呢», «下一步呢», «交完费之后呢»: steps of the numbered procedure the last answer
+    quoted (or of the step named), read on from it. None when there is no such procedure."""
+    it = ctx.it
+    step = it.step if it is not None else None
+    if step is None:
+        return None
+    qa = ctx.services.qa
+    anchor = ctx.state.get("last_source")
+    if step.subject:
+        # «交完费之后呢»: the step named, in the notice under discussion.
+        found = qa.answer(step.subject, plan=topic(ctx))
+        # Of the clauses quoted, the step itself, not an item under another step: «（七）费用缴纳»
+        # for «交费», not «（五）上传相关附件 › 5.省外社保缴纳证明».
+        src = min(found.sources, key=lambda s: s.section.count(SEP_)) if found.answered and found.sources else None
+        anchor = [src.notice, src.section] if src is not None else None
+    if not (isinstance(anchor, list) and len(anchor) == 2):
+        return None
+    ans = qa.steps(str(anchor[0]), str(anchor[1]), list(step.numbers), after=step.after)
+    if ans is None:
+        return None
+    ctx.state["last_source"] = [ans.sources[-1].notice, ans.sources[-1].section]
+    return ans.text
+
+
 def _answer(msg: Incoming, ctx: Context, question: str, offers: bool = True) -> tuple[str, str]:
     """The reply to one question, and what it is: answered, not_stated (the notices speak of it
     but give no such figure), declined, or out_of_scope (a place or series no notice covers)."""
@@ -136,6 +162,8 @@ def _answer(msg: Incoming, ctx: Context, question: str, offers: bool = True) -> 
         ctx.state["last_question"] = _without_plan_words(ctx, question, named)
         ctx.state["last_question_plan"] = about or (sources[0] if len(sources) == 1 else None)
     if ans.answered:
+        if ans.sources:  # where «下一步呢», «第2步呢» read on from
+            ctx.state["last_source"] = [ans.sources[0].notice, ans.sources[0].section]
         if not named and current is None and len(sources) == 1:
             remember(ctx, sources[0])  # the one notice that answered becomes the subject
         note = "" if said_year or not _asks_when(question) else _past_dates_note(ctx, sources, ans.text)

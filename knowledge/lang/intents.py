@@ -264,8 +264,13 @@ class IntentModel:
         from knowledge.lang.text import strip_chatter
 
         # «你好，我想问下我今年能不能报工程师»: the greeting and the lead-in say nothing of the intent.
+        # A lead-in word may be the message itself, though («还有别的吗» is no «别的吗»): the
+        # whole wording is read too, and the surer of the two readings counts.
+        whole = None
         bare = strip_chatter(text, after=False)
         if bare != text.strip():
+            if form and len(form) <= max_chars:
+                whole = self.decide(self.similarities(text), in_dialog)
             text, form = bare, command_form(bare)
             exact = self.commands.get(form)
             if exact is not None:
@@ -276,8 +281,11 @@ class IntentModel:
         if not form or len(form) > max_chars or (form.isdigit() and int(form) <= 20):
             # A small bare number is a choice from a list the dialog reads itself, not a wording
             # («1，个人报的» is no «上一步»); «88» is still read (it says bye).
-            return IntentMatch(QUESTION, "question", 0.0, 0.0)
-        return self.decide(self.similarities(text), in_dialog)
+            return whole or IntentMatch(QUESTION, "question", 0.0, 0.0)
+        found = self.decide(self.similarities(text), in_dialog)
+        if whole is not None and not whole.is_question and (found.is_question or whole.score > found.score):
+            return whole
+        return found
 
     def decide(self, sims: dict[str, Any], in_dialog: bool = False) -> IntentMatch:
         """The best intent if it is close enough and ahead by the margin, else a question. Inside

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from knowledge import index as kindex
-from knowledge.lang.numbers import lexicon
+from knowledge.lang.numbers import lexicon, to_arabic
 from knowledge.lang.text import compact
 from knowledge.qa import compose
 from knowledge.qa.compose import Answer, Source
@@ -49,6 +49,18 @@ _FORECAST = re.compile("|".join(map(re.escape, lexicon()["forecast_markers"])))
 _FORECAST_TEXT = ("收录的通知只写了已经确定的安排，没有说今后会不会再调整，我不能凭猜测回答；"
                   "如有变化，主管部门会另发通知。")
 _LIST_QUESTION = re.compile(r"哪些|哪几|都要|都有|包括|清单|什么材料|啥材料|哪种|哪类|什么东西|啥东西|传啥|交啥|要啥")
+
+
+_ITEM_NUMBER = re.compile(r"^(?:第)?[（(]?([0-9]{1,2}|[一二三四五六七八九十]{1,3})[）).．、步条项]")
+
+
+def _item_number(label: str) -> int | None:
+    """«2. 签署个人承诺» → 2, «（三）评审结果公示» → 3, «三、时间安排» → 3."""
+    m = _ITEM_NUMBER.match(label.strip())
+    if m is None:
+        return None
+    n = to_arabic(m.group(1))
+    return int(n) if n.isdigit() else None
 
 
 class QAService:
@@ -367,6 +379,9 @@ class QAService:
             listed = self._attachment_list(top, words, max_chars)
             if listed is not None:
                 return listed, [top]
+            listed = self._heading_list(top, words, max_chars)
+            if listed is not None:
+                return listed, [top]
         lead_in = chunk.text.rstrip().endswith(("：", ":"))
         if chunk.group >= 0 and (lead_in or _LIST_QUESTION.search(q)):
             items = [c for c in r.notice_chunks(chunk.notice) if c.group == chunk.group]
@@ -401,6 +416,52 @@ class QAService:
         attachment = items[0].section.split(compose.SEP_, 1)[0].strip()
         return (f"{head}\n{attachment}：\n{body}\n{compose.citation(top)}；"
                 f"{attachment}")
+
+    def _heading_list(self, top: Hit, words: list[str], max_chars: int) -> str | None:
+        """«邮寄清单里都有啥» answered by an item of «附件4 邮寄纸质材料清单», whose items are numbered
+        clauses of their own with no lead-in line: when the question names the heading they sit
+        under, every clause under it is the answer."""
+        chunk = top.chunk
+        if chunk.group >= 0 or compose.SEP_ not in chunk.section:
+            return None
+        parent = chunk.section.rsplit(compose.SEP_, 1)[0]
+        if not compose.names(parent.rsplit(compose.SEP_, 1)[-1], words):
+            return None
+        items = [c for c in self.retriever.notice_chunks(chunk.notice)
+                 if c.section == parent or c.section.startswith(parent + compose.SEP_)]
+        if len({c.section for c in items}) < 2:
+            return None
+        body, _ = compose.whole_list(items, max_chars)
+        return f"{body}\n{compose.CITE_PREFIX}《{chunk.title}》{parent}"
+
+    def steps(self, notice: str, section: str, numbers: list[int], after: bool = False) -> Answer | None:
+        """«第2步第3步呢», «下一步呢» after an answer quoting a numbered clause (`section` of
+        `notice`): the clauses numbered so among its siblings (the next one, with `after`), whole."""
+        chunks = self.retriever.notice_chunks(notice)
+        parent = section.rsplit(compose.SEP_, 1)[0] if compose.SEP_ in section else ""
+        prefix = parent + compose.SEP_ if parent else ""
+        items: dict[str, list[Any]] = {}  # sibling clause name → its passages, in notice order
+        for c in chunks:
+            if c.section.startswith(prefix) and c.section != parent:
+                items.setdefault(c.section[len(prefix):].split(compose.SEP_, 1)[0].strip(), []).append(c)
+        labels = list(items)
+        here = section[len(prefix):].split(compose.SEP_, 1)[0].strip()
+        if after:
+            pick = labels[labels.index(here) + 1:][:1] if here in labels else []
+        else:
+            pick = [lab for lab in labels if _item_number(lab) in numbers]
+        if not pick or any(_item_number(lab) is None for lab in pick):
+            return None
+        # Each step under its own name («2. 签署个人承诺：…»), once, then the rest of its text.
+        lines = []
+        for lab in pick:
+            text = "\n".join(c.text.strip() for c in items[lab])
+            lines.append(text if compact(lab)[:6] in compact(text) else f"{lab}：{text}")
+        body = "\n".join(lines)[: self.settings.answer_max_chars * compose.LIST_PAGES]
+        title = chunks[0].title
+        cites = "；".join(f"{prefix}{lab}" for lab in pick)
+        return Answer(f"{body}\n{compose.CITE_PREFIX}《{title}》{cites}", answered=True, notices=[notice],
+                      sources=[Source(notice, title, f"{prefix}{lab}", 1.0) for lab in pick])
 
     def _clauses_under(self, lead: Any) -> list[Any]:
         """The passages right after a lead-in whose heading path lies under the lead-in's."""

@@ -411,3 +411,28 @@ def test_the_notices_wording_of_a_word_is_retrieved_as_well(qa_service: QAServic
     # connect them, so retrieval must look for those forms too, not only credit them afterwards.
     ans = qa_service.answer("员工材料不全的怎么处理", plan=LINPING)
     assert ans.answered and "退回" in ans.text
+
+
+def test_a_list_whose_items_are_clauses_of_their_own_is_answered_whole(qa_service: QAService) -> None:
+    # «附件4 邮寄纸质材料清单» has no lead-in line: its items are numbered clauses. Asked for the list
+    # by the heading's name, the reply is every item, not the one that matched best.
+    ans = qa_service.answer("临平邮寄清单里都有啥")
+    assert ans.answered
+    flat = _flat(ans.text)
+    assert "评审表》一式1份" in flat and "破格推荐中级专业技术资格审批表" in flat and "回寄地址" in flat
+    assert ans.text.splitlines()[-1].endswith("附件4 邮寄纸质材料清单")
+
+
+def test_steps_of_a_procedure_are_read_on_by_number_or_as_the_next(qa_service: QAService) -> None:
+    water = "zhejiang-water-senior-2022"
+    first = qa_service.answer("水利高工网上申报怎么填证件照", plan=water)
+    assert first.answered and first.sources[0].section.endswith("1. 证件照维护")
+    src = first.sources[0]
+    two_three = qa_service.steps(src.notice, src.section, [2, 3])
+    assert two_three is not None and two_three.answered
+    assert "2. 签署个人承诺：" in two_three.text and "3. 填写申报信息：" in two_three.text
+    assert "证件照维护" not in two_three.text.split(CITE_PREFIX)[0]
+    after = qa_service.steps(src.notice, "附件2 申报人员网上申报指引 › 二、职称申报 › 3. 填写申报信息", [], after=True)
+    assert after is not None and after.sources[0].section.endswith("4. 提取业绩材料")
+    # A clause with no numbered siblings has no «第2步».
+    assert qa_service.steps(src.notice, src.section, [42]) is None

@@ -1,0 +1,35 @@
+"""Reading a message in context: references to the steps of a notice's numbered procedure."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.interpret import Step, step_of
+from knowledge.lang.numbers import lexicon
+
+
+@pytest.mark.parametrize(("text", "step"), [
+    ("然后第2步第3步呢", Step(numbers=(2, 3))),
+    ("第二步呢 具体怎么点", Step(numbers=(2,))),
+    ("下一步是啥", Step(after=True)),
+    ("那之后呢", Step(after=True)),
+    ("交完费之后呢", Step(after=True, subject="交费")),  # «完» marks the act done: the step is «交费»
+    ("评审结束之后呢", Step(after=True, subject="评审结束")),  # «结束» is no «完» to drop
+])
+def test_a_reference_to_steps_is_read(text: str, step: Step) -> None:
+    assert step_of(text) == step
+
+
+@pytest.mark.parametrize("text", [
+    "网上申报之后还要交什么材料吗",  # a question of its own after the step word
+    "评审表第2页要签字吗",  # a page, not a step
+    "临平网上申报是几号到几号",
+])
+def test_a_question_is_no_step_reference(text: str) -> None:
+    assert step_of(text) is None
+
+
+@pytest.mark.parametrize("word", lexicon()["next_step"])
+def test_next_step_word_asks_for_the_step_after(word: str) -> None:
+    # Each entry alone («下一步», «然后呢», «完了呢») asks what comes after the step just read.
+    assert step_of(word) == Step(after=True)
