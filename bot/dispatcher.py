@@ -165,6 +165,11 @@ def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
         return _and_continue(side or "", dialog, ctx)
     if msg.kind == "voice" and not msg.text:
         return _and_continue(_voice_without_text(msg, ctx), dialog, ctx)
+    if it.after_quit:  # «算了不测了 直接告诉我大专要几年»: out of the dialog, then the rest as a message
+        bye = dialog.quit(msg, ctx)
+        rest = dataclasses.replace(msg, text=it.after_quit)
+        ctx.it = interpret(rest, ctx)
+        return f"{bye}\n\n{_idle(rest, ctx) or ''}".strip()
     if dialog.claims(msg, ctx):
         return _call(dialog.handle, msg, ctx)
     stated = bool(it.facts) and not it.match.exact
@@ -255,6 +260,10 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
         reply = _call(qa.steps, msg, ctx)  # «下一步呢», «第2步呢» after an answer quoting a step
         if reply is not None:
             return reply
+    if it.is_tool and not it.match.exact and ctx.services.qa.outside(it.text):
+        # «我老婆是中学老师 评一级教师要啥条件»: a self-test of these notices would not answer it;
+        # Q&A says which series or place the notices do not cover.
+        return _call(registry.DEFAULT, msg, ctx)
     if it.is_tool:
         return _tool(it.intent, msg, ctx, None)
     if it.said("restart"):  # 「重新测一下」: the self-test again, from the start
@@ -275,7 +284,8 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
         reply = offers.answer(msg, ctx)
         if reply is not None:
             return reply
-    if it.said("quit", "back", "skip", "correct") and not it.asks and it.bare:
+    # «不弄了，问这么多好烦»: quitting with a reason is still only quitting.
+    if it.said("quit", "back", "skip", "correct") and not it.asks and (it.bare or it.said("quit")):
         from handlers import help as help_
 
         return _call(help_.nothing_active, msg, ctx)

@@ -28,7 +28,7 @@ _NUMBER = re.compile(r"第?\s*(\d{1,2})\s*(?:个|项|号|种|条)?")
 # Question form: a question mark or a question word. Tool requests can be questions too
 # («能提醒我吗»): the intent decides first, this only tells a question from a statement.
 _ASK_WORDS = re.compile(r"什么|怎么|咋|怎样|如何|多少|几[号月天年个项份篇分册次]|哪|啥|为什么|为啥|能不能|可不可以|是否|要不要|"
-                        r"有没有|行不行")
+                        r"有没有|行不行|是不是|算不算|用不用|需不需要|会不会|能否|可否|对吧|是吧")
 ASKS = re.compile(rf"[?？]|吗|呢$|{_ASK_WORDS.pattern}")  # a clause or message that asks something
 _ASKS = ASKS
 TOOL_KINDS = ("tool",)
@@ -80,6 +80,9 @@ class Interpretation:
     # A tool asked for in another clause of a message Q&A answers («…啥时候截止？帮我设个提醒»).
     also: str | None = None
     step: Step | None = None  # «第2步第3步呢», «交完费之后呢»: steps of a numbered procedure
+    # In a dialog, a message opening with words that quit it and going on to ask something
+    # («算了不测了 直接告诉我大专要几年»): what it goes on to say, read once the dialog is left.
+    after_quit: str = ""
 
     @property
     def intent(self) -> str:
@@ -158,6 +161,19 @@ def _by_parts(services: Any, text: str, match: IntentMatch) -> tuple[IntentMatch
     return asks[-1], None  # «不弄了，问这么多好烦», «今年能评吗？帮我测测»: the last request counts
 
 
+def _after_quit(services: Any, text: str) -> str:
+    """«算了不测了，直接告诉我大专要几年» → «直接告诉我大专要几年»: the first clause quits and the rest
+    asks something. Only the first clause is read (one embedding); '' when that is not so."""
+    parts = parts_of(text)
+    if len(parts) < 2 or command_form(text) in getattr(_model(services), "commands", {}):
+        return ""
+    rest = "，".join(parts[1:])
+    if not _ASKS.search(rest):
+        return ""  # «不弄了，问这么多好烦»: quitting, with a reason
+    first = _classify(services, parts[0], in_dialog=True)
+    return rest if first.intent == "quit" and not first.by_prior else ""
+
+
 def _question_part(text: str, plans: list[str], ctx: Context) -> str:
     """The question without the clauses around it that are not part of it: an introduction of
     the asker («我是单位经办人，…») and an aside after the last clause that asks («…电话多少，我打过去
@@ -177,6 +193,10 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     if msg.kind not in ("text", "voice") or not text:
         return Interpretation(text=text, match=IntentMatch(QUESTION, "question", 0.0, 0.0))
     services = ctx.services
+    if pending_fact is not None or ctx.flow:
+        after = _after_quit(services, text)
+        if after:
+            return Interpretation(text=text, match=IntentMatch("quit", "control", 1.0, 1.0), after_quit=after)
     match, also = _by_parts(services, text, _classify(services, text, in_dialog=pending_fact is not None
                                                       or bool(ctx.flow)))
     if match.intent == "correct" and not match.exact and _ASK_WORDS.search(text):

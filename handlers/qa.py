@@ -190,7 +190,8 @@ def _follow_up(ctx: Context, ans: Any, question: str, named: list[str],
         return ans, question, about
     if ans.kind == "clarify" and named:
         return qa.answer(last, plan=named[0]), last, about
-    subject = qa.subject_of(last) if ans.elliptical else ""
+    # Only a message that asks leans on the last question («问这么多好烦» asks nothing).
+    subject = qa.subject_of(last) if ans.elliptical and ASKS.search(question) else ""
     if not subject:
         return ans, question, about
     asked_about = ctx.state.get("last_question_plan")

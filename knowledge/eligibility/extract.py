@@ -53,6 +53,7 @@ class Extracted:
     assessment_years: dict[int, str] = field(default_factory=dict)  # «20年也是称职» → {2020: 称职}
     major: str | None = None  # the field of study («学的电气»)
     approx: set[str] = field(default_factory=set)  # facts given approximately («差不多48分»)
+    appointed: bool = False  # the title's date is the one it was appointed on («19年才聘的»)
 
     def __bool__(self) -> bool:
         return bool(self.facts or self.until_now or self.assessment_years)
@@ -191,12 +192,18 @@ def _part(part: str, ex: Extracted, pending: str | None, today: dt.date, whole: 
     if cue:
         ex.facts["skill_honours"] = [] if _negated(part, cue) else [part]
     # Dates, by the words around them.
-    for d in numbers.dates(norm, today):
-        fact = next((f for f in DATE_FACTS if _has(part, c["date_cues"][f])), None)
+    mentions = sorted(numbers.dates(norm, today), key=lambda m: m.span[0])
+    for i, d in enumerate(mentions):
+        # The words right after a date say what it is («18年拿的 19年才聘的»); else the whole part.
+        after = norm[d.span[1]:mentions[i + 1].span[0] if i + 1 < len(mentions) else len(norm)]
+        fact = next((f for f in DATE_FACTS if _has(after, c["date_cues"][f])), None) \
+            or next((f for f in DATE_FACTS if _has(part, c["date_cues"][f])), None)
         if fact is None and pending in DATE_FACTS and d.precision != "year":
             fact = pending
-        if fact is None or fact in ex.facts:
+        appointed = fact == "title_since" and _has(after, c["appointed_cues"]) is not None
+        if fact is None or (fact in ex.facts and not (appointed and not ex.appointed)):
             continue
+        ex.appointed = ex.appointed or appointed
         if d.precision == "year":
             # «16年毕业»: only the year — counted from its December, which never overstates the
             # years served; said so in the echo, and 「修改」 takes the month.
@@ -258,12 +265,19 @@ def extract(text: str, pending: str | None = None, today: dt.date | None = None)
     return ex
 
 
+_YES_NO = re.compile(r"(?:是|是的|不是|对|对的|不对|有|没有|没|否|无|属于|不属于|符合|不符合|嗯|嗯嗯|不)[啊呀呢吧的了]?")
+
+
 def answer_bool(text: str, fact: str) -> bool | None:
     """A yes/no answer to `fact`'s question, or None when the message is something else: 「不是」
     「没有」「考过了」 answer it, 「不测了 太麻烦」 does not (what follows the 不 is no answer)."""
     t = re.sub(r"[\W_]+", "", strip_hedges(strip_chatter(str(text), after=False)))  # «那应该是否吧»
     if not t:
         return None
+    first = re.split(r"[，,。；;！!？?\s]+", str(text).strip(), maxsplit=1)
+    if len(first) == 2 and _YES_NO.fullmatch(first[0]) and not _has(first[1], cues()["redirect_cues"]):
+        # «不是，民营企业», «是的，一直在岗»: the answer first, then what it is about.
+        return answer_bool(first[0], fact)
     try:
         value = parse_fact(fact, t) if FACTS[fact].type == "bool" else None
     except FactError:

@@ -194,7 +194,8 @@ _DATE = re.compile(
     r"|(?<![\d.])(\d{4})(\d{2})(\d{2})?(?!\d)"
     r"|(?<![\d.])(\d{4})\s*年(?!\s*\d)(?!度)")
 # «16年毕业», «18年聘的助工»: a two-digit year with the event that happened in it.
-_YEAR_EVENT = re.compile(r"(?<![\d.])(\d{2})\s*年(?=\s*(?:底|初)?\s*(?:的)?\s*(?:%s)?\s*(?:%s))")
+# An adverb may come between («19年才聘的», «20年就毕业了»).
+_YEAR_EVENT = re.compile(r"(?<![\d.])(\d{2})\s*年(?=\s*(?:底|初)?\s*(?:的)?\s*(?:才|就|刚|又|再)?\s*(?:%s)?\s*(?:%s))")
 _RELATIVE = re.compile(r"(今年|去年|前年|大前年)\s*(\d{1,2})\s*月(?:份)?")
 _RELATIVE_YEARS = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
 

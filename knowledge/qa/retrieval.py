@@ -54,6 +54,7 @@ ADDRESS = re.compile(r"(?:路|街|大道|巷)\d+号|\d+(?:室|办公室)|寄送�
 _DATES = re.compile(r"截止|哪天|什么时候|啥时候|何时|几月|日期|时间")
 _CLOCK = re.compile(r"几点|什么时间点|几时")
 _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
+_PERSON_COUNTERS = "".join(c for c in lexicon()["person_counters"] if len(c) == 1 and c != "个")
 # «11 月评审结束后» too, and a time counted from a step («文件公布10天后», «5个工作日内»)
 DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*日|\d{1,2}\s*月"
                   r"|\d{1,3}\s*个?(?:工作|自然)?[日天周月](?:后|内|以内|之内)")
@@ -81,7 +82,9 @@ def answer_type(question: str) -> re.Pattern[str] | None:
         unit = {"号": "日", "天": "日", "钱": "元", "费": "元", "条": "项", "学分": "学时"}.get(asked, asked)
         # Units counted alike: «几条» ← «2项以上» or «下列条件之一»; «几天» ← «5个工作日»;
         # «多少学分» ← «90学时» (notices count continuing education in either).
-        unit_re = {"个": "[个项件]", "项": "[个项件]", "日": "[日天]", "学时": "(?:学时|学分)"}.get(unit, re.escape(unit))
+        # «几个高工签字» ← «2名…高级工程师签字»: people are counted in any person counter.
+        unit_re = {"个": f"[个项件{_PERSON_COUNTERS}]", "项": "[个项件]", "日": "[日天]",
+                   "学时": "(?:学时|学分)"}.get(unit, re.escape(unit))
         pattern = _NUMERAL + r"(?:个)?(?:工作|自然|周)?" + unit_re
         if unit == "项":
             pattern += "|之[一二三四五]"

@@ -133,6 +133,15 @@ class QAService:
         words = r.content_words(q, naming_spans(named, r.profiles, q) if named.notices else [])
         return " ".join(w for w in words if len(w) > 1)
 
+    def outside(self, text: str) -> str | None:
+        """A title series, place or topic the message names that no loaded notice covers
+        («评一级教师», «宁波…»): no tool of these notices serves it either."""
+        r = self.retriever
+        named = detect(compact(text or ""), r.profiles)
+        mask = naming_spans(named, r.profiles, compact(text or "")) if named.notices else []
+        names = [compact(text or "")[s_:e] for s_, e, _ in mask]
+        return r.out_of_scope(text or "", None, named.notices or None, names)
+
     def reload_if_changed(self) -> bool:
         """Pick up an index swapped in by `python -m bot ingest` in another process."""
         now = time.monotonic()

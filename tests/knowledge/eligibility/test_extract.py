@@ -25,6 +25,15 @@ def test_one_message_fills_several_facts() -> None:
                    "title_since": dt.date(2018, 9, 1), "related_work_years": 5.5}
 
 
+@pytest.mark.parametrize("text", ["哦不对 助工是18年拿的 19年才聘的", "助工18年拿的，19年聘的"])
+def test_the_title_counts_from_its_appointment(text: str) -> None:
+    # appointed_cues: the rules count years appointed («聘任»); the date said with «聘» wins over
+    # the date the title was obtained, whichever comes first in the message.
+    assert facts(text)["title_since"] == dt.date(2019, 12, 1)
+    # A second appointment later does not move the first.
+    assert facts("18年9月聘的助工，20年又聘了一次")["title_since"] == dt.date(2018, 9, 1)
+
+
 def test_a_request_with_facts_around_it() -> None:
     got = facts("我是单位人事，帮我们一个员工测一下能不能评临平的工程师：他中专学历，做机电的，助工是18年6月聘的，没有技师证")
     assert got == {"education": "secondary", "specialty": "机电", "current_title": "assistant_engineer",
