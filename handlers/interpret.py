@@ -29,6 +29,7 @@ _NUMBER = re.compile(r"第?\s*(\d{1,2})\s*(?:个|项|号|种|条)?")
 # («能提醒我吗»): the intent decides first, this only tells a question from a statement.
 _ASK_WORDS = re.compile(r"什么|怎么|咋|怎样|如何|多少|几[号月天年个项份篇分册次]|哪|啥|为什么|为啥|能不能|可不可以|是否|要不要|"
                         r"有没有|行不行|是不是|算不算|用不用|需不需要|会不会|能否|可否|对吧|是吧")
+ASK_WORDS = _ASK_WORDS
 ASKS = re.compile(rf"[?？]|吗|呢$|{_ASK_WORDS.pattern}")  # a clause or message that asks something
 _ASKS = ASKS
 TOOL_KINDS = ("tool",)
@@ -127,6 +128,7 @@ class Interpretation:
 
 
 _PARTS = re.compile(r"(?<=[，,。；;！!？?：:])|\s+")
+_PUNCT = tuple("，,。；;！!？?：:")
 MAX_PARTS = 4  # clauses classified one by one at most (each costs an embedding)
 
 
@@ -184,7 +186,9 @@ def _question_part(text: str, plans: list[str], ctx: Context) -> str:
     last = asking[-1] if asking else len(parts) - 1
     kept = [p for i, p in enumerate(parts)
             if i <= last and (i in asking or not any(p.startswith(w) for w in intro))]
-    return strip_chatter("".join(kept) if kept else text)
+    # Parts split at a space are joined by one again: it may separate two questions.
+    joined = "".join(p if not i or kept[i - 1].endswith(_PUNCT) else " " + p for i, p in enumerate(kept))
+    return strip_chatter(joined if kept else text)
 
 
 def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> Interpretation:

@@ -16,7 +16,7 @@ from typing import Any
 
 from handlers import offers
 from handlers.base import Context, Incoming
-from handlers.interpret import ASKS
+from handlers.interpret import ASK_WORDS, ASKS
 from handlers.plan_choice import remember
 from knowledge.qa.compose import SEP_
 
@@ -54,7 +54,8 @@ def _notice_year(ctx: Context, notice: str) -> int | None:
 
 
 MAX_QUESTIONS = 3  # questions in one message answered one by one
-_CLAUSES = re.compile(r"(?<=[，,。；;！!？?])")
+# WeChat users separate sentences with a space as often as with a comma («截止几号 还有评审费多少钱»).
+_CLAUSES = re.compile(r"(?<=[，,。；;！!？?])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 NOT_FOUND_PART = "已收录的通知中没有找到这方面的规定。"
 
 
@@ -63,9 +64,14 @@ def questions_in(text: str) -> list[str]:
     with the question after it, one after the last question with the one before it."""
     out: list[str] = []
     pending = ""
-    for clause in (c for c in _CLAUSES.split(text) if c.strip(" ，,。；;！!？?")):
+    clauses = [c for c in _CLAUSES.split(text) if c.strip(" ，,。；;！!？?")]
+    for i, clause in enumerate(clauses):
         pending += clause
-        if ASKS.search(clause.rstrip(" ，,。；;！!")):
+        bare = clause.rstrip(" ，,。；;！!")
+        # «那纸质的东西呢 交几份»: a topic with «呢» before a question is that question's topic;
+        # last, it is a question of its own («…几号到几号？单位审核呢»).
+        if ASKS.search(bare) and (i == len(clauses) - 1 or not bare.endswith("呢") or ASK_WORDS.search(bare)
+                                  or bare.endswith(("?", "？"))):
             out.append(pending.strip())
             pending = ""
     if pending.strip(" ，,。；;！!？?"):
