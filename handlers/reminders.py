@@ -310,7 +310,25 @@ def series(msg: Incoming, ctx: Context) -> str:
     if pid not in plans:  # which notice's successor: choose the plan (a past one offers the new year)
         return "新年度提醒要先选计划（日期已过的计划，选后可订阅新年度提醒）。\n" + DIALOG.start(msg, ctx)
     role = (ctx.state.get("role") if ctx.flow == FLOW else None) or "applicant"
+    if it is not None and not it.match.exact and it.asks and ctx.flow != FLOW:
+        # «今年通知出了没»: a question about the new notice is answered, and the reminder offered;
+        # only a clear yes subscribes.
+        from handlers import offers
+
+        offers.make(ctx, "series", plan=pid, role=role)
+        plan = plans[pid]
+        return (f"{_newest_status(ctx, plan) or '新年度的通知还没有收录。'}"
+                f"要在{plan.region}{plan.series}{plan.level}新年度的评审计划发布后提醒您吗？回复「好的」即可。")
     return subscribe_series(ctx, pid, role)
+
+
+def _newest_status(ctx: Context, plan: Any) -> str:
+    """«目前收录的最新一份是2022年度的通知，2026年度的通知还没有收录。» ('' when this year's is in)."""
+    plans = _every_plan(ctx)
+    today = _today(ctx, repo(ctx))
+    newest = max((p.year for p in plans.values() if p.series_key == plan.series_key and p.year), default=None)
+    return (f"目前收录的最新一份是{newest}年度的通知，{today.year}年度的通知还没有收录。"
+            if newest and newest < today.year else "")
 
 
 def subscribe_series(ctx: Context, plan_id: str, role: str) -> str:
@@ -323,10 +341,7 @@ def subscribe_series(ctx: Context, plan_id: str, role: str) -> str:
     if ctx.flow == FLOW:
         ctx.leave()
     # Whoever asks to hear of the new notice wants to know first whether it is out already.
-    today = _today(ctx, r)
-    newest = max((p.year for p in plans.values() if p.series_key == plan.series_key and p.year), default=None)
-    status = (f"目前收录的最新一份是{newest}年度的通知，{today.year}年度的通知还没有收录。"
-              if newest and newest < today.year else "")
+    status = _newest_status(ctx, plan)
     return (f"好的。{status}{plan.region}{plan.series}{plan.level}新年度的评审计划发布后，我会通知您一次，"
             "届时再发送「提醒」订阅具体日期。发送「取消提醒」可撤销。")
 
