@@ -30,6 +30,8 @@ _DATE = re.compile(
     r"(?P<y>\d{4}|\d{2}(?=\s*年))\s*[年./\-]\s*(?P<m>\d{1,2})(?!\d)"
     r"(?:\s*(?:月份?)?\s*(?:(?:[./\-]|(?<=月))\s*(?P<d>\d{1,2})(?!\d)\s*[日号]?)?|\s*月份?)?"
 )
+# What may follow a lone start date: that work began then («15年7月开始上班的», «2016.7起»).
+_STARTED = re.compile(r"\s*-?\s*(?:开始|起|以来)?\s*(?:参加工作|工作|上班|入职|干|做|从事)?\s*(?:这个|专业技术工作)?\s*(?:的|了|的啊)?\s*")
 HOWTO = ("请告诉我从事专业技术工作的起止时间，可以有几段，例如：\n"
          "「2015年7月-2018年6月，2019年3月至今」\n"
          "只有一段且一直在做，发「2016年7月至今」即可。（回复「取消」退出）")
@@ -84,7 +86,7 @@ def parse_periods(text: str, as_of: dt.date) -> list[Period]:
             start = _to_date(dates[0], end=False)
             if len(dates) == 2:
                 end = _to_date(dates[1], end=True)
-            elif re.search(_ONGOING, segment[dates[0].end():]) or not segment[dates[0].end():].strip(" -起开始参加工作"):
+            elif re.search(_ONGOING, segment[dates[0].end():]) or _STARTED.fullmatch(segment[dates[0].end():]):
                 end = max(as_of, start)  # 「至今」 or a lone start: still working (cut at as_of)
             else:
                 raise ValueError(f"没看懂「{segment.strip()}」，请写成「2015年7月-2018年6月」或「2019年3月至今」")

@@ -25,7 +25,9 @@ def test_periods_parse_in_the_ways_people_write_them() -> None:
     assert [(p.start, p.end) for p in got] == [(dt.date(2015, 7, 1), dt.date(2018, 6, 30)),
                                                (dt.date(2019, 3, 1), CUTOFF)]
     assert parse_periods("2016-07-15起", CUTOFF)[0].start == dt.date(2016, 7, 15)
-    for bad in ("2019年13月至今", "去年开始", "2015年", "2018年6月-2015年7月"):
+    # A lone start said as a story: still working from then.
+    assert [(p.start, p.end) for p in parse_periods("15年7月开始上班的", CUTOFF)] == [(dt.date(2015, 7, 1), CUTOFF)]
+    for bad in ("2019年13月至今", "去年开始", "2015年", "2018年6月-2015年7月", "2016年7月听说要评"):
         with pytest.raises(ValueError):
             parse_periods(bad, CUTOFF)
 
