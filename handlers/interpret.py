@@ -18,6 +18,7 @@ from knowledge.eligibility.extract import Extracted, extract
 from knowledge.lang.intents import QUESTION, IntentMatch, command_form
 from knowledge.lang.numbers import lexicon, nfkc, to_arabic
 from knowledge.lang.text import strip_chatter
+from knowledge.photo import check_stated
 
 if TYPE_CHECKING:
     from handlers.base import Context, Incoming
@@ -203,6 +204,9 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
             return Interpretation(text=text, match=IntentMatch("quit", "control", 1.0, 1.0), after_quit=after)
     match, also = _by_parts(services, text, _classify(services, text, in_dialog=pending_fact is not None
                                                       or bool(ctx.flow)))
+    if match.is_question and match.runner_up == "photo" and len(check_stated(text)) >= 2:
+        # «照片358*441，50kb的jpg行吗»: a photo described by its figures is for the photo check.
+        match = IntentMatch("photo", "tool", match.runner_up_score, 0.0, runner_up=QUESTION)
     if match.intent == "correct" and not match.exact and _ASK_WORDS.search(text):
         # A correction states the right value; «学分不够怎么办», «学分是从哪年开始算的» ask one.
         match = IntentMatch(QUESTION, "question", 0.0, 0.0, runner_up=match.intent, runner_up_score=match.score)

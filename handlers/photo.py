@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from handlers.base import Context, Incoming
-from knowledge.photo import check_photo, format_report, requirements_text
+from knowledge.photo import check_photo, check_stated, format_report, format_stated, requirements_text
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +15,9 @@ ORIGINAL_TIP = "提示：在微信里发送图片时请勾选「原图」，否�
 
 
 def start(msg: Incoming, ctx: Context) -> str:
+    stated = check_stated(msg.text or "")
+    if stated:  # «我的照片是 400x600 png 200k 可以吗»: the figures said, checked
+        return format_stated(stated)
     return (f"{requirements_text()}\n\n请直接在这里发送您准备上传的证件照，我逐项检查并告诉您怎么改。\n"
             f"{ORIGINAL_TIP}")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -426,6 +427,57 @@ def _fix_lines(report: PhotoReport) -> list[str]:
             out.append("另存前先在相册里把照片转正（旋转后保存）。")
     out.extend(fix.notes)
     return out
+
+
+_STATED_PIXELS = re.compile(r"(\d{2,5})\s*(?:[x×*＊乘]|[xX])\s*(\d{2,5})(?:\s*(?:像素|px))?")
+_STATED_WH = re.compile(r"宽\s*(\d{2,5})\D{0,6}?高\s*(\d{2,5})")
+_STATED_BYTES = re.compile(r"(\d+(?:\.\d+)?)\s*(k|kb|m|mb|兆|千字节)(?![a-z])", re.I)
+_STATED_FORMAT = re.compile(r"(?<![a-z])(jpe?g|png|bmp|gif|heic|heif|webp|tiff?)(?![a-z])", re.I)
+
+
+def check_stated(text: str) -> list[Check]:
+    """The rules a photo described in words meets («400x600 png 200k»): one check per figure the
+    message states (none: it describes no photo). Pixels and ratio need both sides."""
+    t = (text or "").replace("，", ",")
+    checks: list[Check] = []
+    fmt = _STATED_FORMAT.search(t)
+    if fmt:
+        name = fmt.group(1).upper().replace("JPG", "JPEG")
+        checks.append(Check("format", "格式", name == "JPEG", fmt.group(1), "JPG 或 JPEG"))
+    size = _STATED_BYTES.search(t)
+    if size:
+        value = float(size.group(1)) * (1000 * 1000 if size.group(2).lower() in ("m", "mb", "兆") else KB)
+        checks.append(Check("size", "文件大小", MIN_BYTES < value < MAX_BYTES, size.group(0), "大于 30K 且小于 1M"))
+    px = _STATED_PIXELS.search(t) or _STATED_WH.search(t)
+    if px:
+        w, h = int(px.group(1)), int(px.group(2))
+        ratio = Fraction(w, h) if h else Fraction(0)
+        checks.append(Check("pixels", "像素", w > MIN_W and h > MIN_H, f"{w}×{h}", "宽大于 215 且高大于 300"))
+        checks.append(Check("ratio", "宽高比", RATIO_MIN <= ratio <= RATIO_MAX, f"{float(ratio):.3f}",
+                            "0.65–0.8，含两端"))
+    return checks
+
+
+def format_stated(checks: list[Check]) -> str:
+    """The reply to a photo described in words: each stated figure against its rule."""
+    lines = ["按您说的数值核对：" + ("说到的几项都符合 ✅" if all(c.ok for c in checks) else "有不符合项 ❌")]
+    lines += [f"{'✅' if c.ok else '❌'} {c.label}：{c.measured}（要求 {c.rule}）" for c in checks]
+    said = {c.key for c in checks}
+    missing = [label for key, label in (("format", "格式"), ("size", "文件大小"), ("pixels", "像素")) if key not in said]
+    if missing:
+        lines.append(f"没说到的：{'、'.join(missing)}，以及白底。")
+    ratio = next((c for c in checks if c.key == "ratio" and not c.ok), None)
+    px = next((c for c in checks if c.key == "pixels"), None)
+    if ratio is not None and px is not None:
+        w, h = (int(v) for v in px.measured.split("×"))
+        # Keep the longer fit: crop the width of a wide photo, the height of a tall one.
+        cw, ch = (int(h * TARGET_RATIO), h) if Fraction(w, h) > RATIO_MAX else (w, int(w / TARGET_RATIO))
+        lines.append(f"宽高比不符：人像居中裁剪为 {cw}×{ch} 像素左右（宽高比 {cw / ch:.3f}）即可。")
+    if any(c.key == "format" and not c.ok for c in checks):
+        lines.append("格式不符：用手机相册或画图工具「另存为」JPG 即可。")
+    lines.append(f"依据：{PHOTO_SOURCE}「{PHOTO_CLAUSE.quote.removeprefix('如自己上传照片，应')}」")
+    lines.append("把照片直接发给我，可以逐项实测（并给出修改方法）。")
+    return "\n".join(lines)
 
 
 def requirements_text(short: bool = False) -> str:

@@ -10,7 +10,7 @@ import zlib
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from knowledge.photo import MAX_BYTES, MIN_BYTES, check_photo, format_report
+from knowledge.photo import MAX_BYTES, MIN_BYTES, check_photo, check_stated, format_report, format_stated
 
 
 def portrait(w: int, h: int, bg: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
@@ -199,3 +199,19 @@ def test_sizes_between_the_two_readings_of_30k_fail_with_an_explanation() -> Non
     report = check_photo(data)
     assert {c.key: c.ok for c in report.checks}["size"] is False
     assert "1000 还是 1024" in format_report(report)
+
+
+@pytest.mark.parametrize(("text", "failing"), [
+    ("我的照片是 400x600 png 200k 可以吗", {"format"}),  # PNG is not accepted; the rest fits
+    ("照片358*441，50kb的jpg行吗", {"ratio"}),  # 0.812 is over 0.8
+    ("宽300高400 2M", {"size"}),
+    ("证件照400×600行不行", set()),
+])
+def test_a_photo_described_in_words_is_checked_on_what_is_said(text: str, failing: set[str]) -> None:
+    checks = check_stated(text)
+    assert checks and {c.key for c in checks if not c.ok} == failing
+    reply = format_stated(checks)
+    assert ("❌" in reply) == bool(failing)
+    if "ratio" in failing:
+        assert "裁剪为 315×441" in reply  # 441 × 5/7: the 1寸/2寸 shape
+    assert not check_stated("证件照要求是什么")  # no figures: the rules themselves are the answer
