@@ -332,7 +332,8 @@ def abstain(question: str, plans: list[Plan], matched: list[Plan], outside: str 
                 f"没有关于「{outside}」的规定，我不能凭猜测回答。")
     else:
         text = "抱歉，已收录的职称通知中没有找到与这个问题相关的规定，我不能凭猜测回答。"
-    contacts = [c for p in matched for c in p.contacts if c.get("phone")]
+    # A series or place no notice covers is no question for these notices' contacts.
+    contacts = [c for p in matched for c in p.contacts if c.get("phone")] if not outside else []
     if contacts:
         c = contacts[0]
         who = "，".join(str(x) for x in (c.get("org"), c.get("name")) if x)

@@ -436,3 +436,10 @@ def test_steps_of_a_procedure_are_read_on_by_number_or_as_the_next(qa_service: Q
     assert after is not None and after.sources[0].section.endswith("4. 提取业绩材料")
     # A clause with no numbered siblings has no «第2步».
     assert qa_service.steps(src.notice, src.section, [42]) is None
+
+
+def test_a_series_no_notice_covers_gets_no_notices_hotline(qa_service: QAService) -> None:
+    # The water notice's only phone is its system-operation line: no help with a teacher's title.
+    ans = qa_service.answer("教师职称怎么评", plan="zhejiang-water-senior-2022")
+    assert not ans.answered and ans.out_of_scope
+    assert "400-027-0009" not in ans.text and "当地人力社保部门" in ans.text
