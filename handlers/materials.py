@@ -31,6 +31,7 @@ class State(DialogState):
     plan: str | None = None
     fails: int = 0
     done: bool = False
+    said: str = ""  # the opening message: a route it names («材料清单 自评申报的») is not asked again
 
 
 def _wants_all(ctx: Context) -> bool:
@@ -52,15 +53,16 @@ class MaterialsDialog(Dialog):
         if missing:
             return missing
         want_all = _wants_all(ctx)
+        said = (ctx.it.text if ctx.it else msg.text or "")[:200]
         named = plan_choice.pick(ctx, [], plans) if not want_all else None
         if named is not None:
-            return _chosen(ctx, plans[named], want_all)
+            return _chosen(ctx, plans[named], want_all, said)
         if len(plans) == 1:
-            return _chosen(ctx, next(iter(plans.values())), want_all)
+            return _chosen(ctx, next(iter(plans.values())), want_all, said)
         ids = plan_choice.ordered(plans)
         default = plan_choice.remembered(ctx, plans)
         ctx.enter(FLOW)
-        State(step="plan", choices=ids, default=default, want_all=want_all).save(ctx)
+        State(step="plan", choices=ids, default=default, want_all=want_all, said=said).save(ctx)
         return plan_choice.offer(plans, ids, default, "要查哪个申报计划的材料？") + "\n（回复「取消」退出）"
 
     def pending(self, ctx: Context) -> str | None:
@@ -96,7 +98,7 @@ class MaterialsDialog(Dialog):
             if pid is None:
                 hint = "回复「是」沿用，或" if st.default in plans else ""
                 return _retry(ctx, f"没认出是哪个计划，请{hint}回复列表里的序号（如「1」），或回复「取消」退出。")
-            return _chosen(ctx, plans[pid], st.want_all)
+            return _chosen(ctx, plans[pid], st.want_all, st.said)
         plan = plans.get(st.plan or "")
         if plan is None:  # the plan disappeared (files changed): start over
             ctx.leave()
@@ -138,13 +140,17 @@ def finish(ctx: Context, plan_id: str) -> None:
     ctx.leave()
 
 
-def _chosen(ctx: Context, plan: Any, want_all: bool = False) -> str:
+def _chosen(ctx: Context, plan: Any, want_all: bool = False, said: str = "") -> str:
     plan_choice.remember(ctx, plan.id)
     all_ids = [r.id for r in plan.routes]
     routes = [r for r in plan_choice.routes_for(ctx, plan.id) if r in all_ids]
     if want_all or len(all_ids) == 1:
         finish(ctx, plan.id)
         return checklist(plan, all_ids)
+    stated = _route_named(plan, said)
+    if stated is not None:  # «材料清单 自评申报的»: the route said at the start
+        finish(ctx, plan.id)
+        return checklist(plan, [stated])
     if routes:
         ctx.enter(FLOW)
         State(step="shown", plan=plan.id, done=True).save(ctx)
@@ -158,6 +164,12 @@ def _chosen(ctx: Context, plan: Any, want_all: bool = False) -> str:
 def _route_menu(plan: Any) -> str:
     lines = [f"{i}. {r.title}" for i, r in enumerate(plan.routes, 1)]
     return f"{plan.title}\n您走哪种申报方式？请回复序号（不确定可回复「全部」）：\n" + "\n".join(lines)
+
+
+def _route_named(plan: Any, text: str) -> str | None:
+    """The one route of the plan a message names («自评申报的», «走直接申报»)."""
+    named = [r.id for r in plan.routes if text and r.title.removesuffix("申报") in text]
+    return named[0] if len(named) == 1 else None
 
 
 def _pick_route(ctx: Context, plan: Any) -> str | None:

@@ -96,3 +96,10 @@ def test_a_route_named_loosely_is_the_answer_not_a_goodbye(chat: Chat) -> None:
     chat.say(menu_number(chat.say("材料清单"), plan.title))
     reply = chat.say("正常的吧")
     assert "申报方式：正常申报" in reply and "已退出" not in reply
+
+
+def test_a_route_said_at_the_start_is_not_asked_again(chat: Chat) -> None:
+    """«材料清单 自评申报的»: once the plan is chosen, the list is that route's, with no route menu."""
+    construction = chat.services.plans["hangzhou-construction-engineer-2024"]
+    reply = chat.say(menu_number(chat.say("材料清单 自评申报的"), construction.title))
+    assert "申报方式：自评申报" in reply and "您走哪种申报方式" not in reply
