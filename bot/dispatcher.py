@@ -90,6 +90,8 @@ def _run(msg: Incoming, ctx: Context) -> str | None:
     if cmd is not None:  # words registered in code mean themselves: nothing to interpret
         return _run_command(cmd, msg, ctx, live)
     ctx.it = interpret(msg, ctx, live.expects(ctx) if live else None)
+    if ctx.it.asker:
+        ctx.state["asker"] = ctx.it.asker  # kept: the reminder dialog does not ask it again
     if dialog is not None and dialog.done(ctx):
         reply = dialog.after(msg, ctx)
         if reply is not None:

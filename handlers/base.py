@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 # tool, named in a question or answered from — read through handlers/plan_choice.py), the routes
 # an eligibility result found for a plan ({"plan": id, "routes": [...]}), the last eligibility
 # verdict (「详情」, corrections after it), the facts the user stated about themselves (never asked
-# again), the last question put to Q&A (for «水利的呢»), the clause its answer quoted (for «下一步呢»)
-# and an offer waiting for a clear yes.
+# again), the last question put to Q&A (for «水利的呢»), the clause its answer quoted (for «下一步呢»),
+# an offer waiting for a clear yes and who the asker said they are («我是单位经办人» → "hr").
 # Everything else in the state belongs to the active dialog.
-STICKY = ("last_plan", "plan_routes", "last_verdict", "profile", "last_question", "offer", "last_source")
+STICKY = ("last_plan", "plan_routes", "last_verdict", "profile", "last_question", "offer", "last_source", "asker")
 
 Kind = Literal["text", "voice", "image", "event", "other"]
 

@@ -85,6 +85,7 @@ class Interpretation:
     # In a dialog, a message opening with words that quit it and going on to ask something
     # («算了不测了 直接告诉我大专要几年»): what it goes on to say, read once the dialog is left.
     after_quit: str = ""
+    asker: str | None = None  # «我是单位经办人，…»: "hr" when the asker introduces themselves so
 
     @property
     def intent(self) -> str:
@@ -177,6 +178,14 @@ def _after_quit(services: Any, text: str) -> str:
     return rest if first.intent == "quit" and not first.by_prior else ""
 
 
+def _asker(text: str) -> str | None:
+    """"hr" when a clause introducing the asker names a unit's officer («我是单位经办人», «我们是
+    人事，…»); None otherwise (an applicant says so by asking about themselves)."""
+    chatter = lexicon()["chatter"]
+    intro = [p for p in parts_of(text) if any(p.startswith(w) for w in chatter["self_intro"])]
+    return "hr" if any(w in p for p in intro for w in chatter["officer_words"]) else None
+
+
 def _question_part(text: str, plans: list[str], ctx: Context) -> str:
     """The question without the clauses around it that are not part of it: an introduction of
     the asker («我是单位经办人，…») and an aside after the last clause that asks («…电话多少，我打过去
@@ -221,7 +230,7 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     # A bare value («48», «17年7月») answers the question being asked, unless the message asks something.
     facts = extract(text, None if _ASKS.search(text) else pending_fact, _today(ctx))
     plans = _plans_named(ctx, text)
-    return Interpretation(text=text, match=match, plans=plans, facts=facts,
+    return Interpretation(text=text, match=match, plans=plans, facts=facts, asker=_asker(text),
                           question=_question_part(text, plans, ctx), number=number, rest=rest, also=also,
                           step=None if match.exact else step_of(text))
 

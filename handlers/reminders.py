@@ -111,7 +111,7 @@ class RemindersDialog(Dialog):
             ctx.enter(FLOW)
             State(step="role", plan=only).save(ctx)
             plan_choice.remember(ctx, only)
-            return _role_prompt(plans[only])
+            return _role_or_ask(ctx, plans[only])
         default = plan_choice.remembered(ctx, plans)
         ids = list(plans)
         ctx.enter(FLOW)
@@ -173,7 +173,7 @@ class RemindersDialog(Dialog):
                         + _plan_menu({i: plans[i] for i in ids}, ids, _today(ctx, repo(ctx)), st.default))
             plan_choice.remember(ctx, pick)
             State(step="role", plan=pick).save(ctx)
-            return _role_prompt(plans[pick])
+            return _role_or_ask(ctx, plans[pick])
         plan = plans.get(st.plan or "")
         if plan is None:
             ctx.leave()
@@ -217,6 +217,13 @@ def _own_day_note(ctx: Context) -> str:
                       for d in sorted(ctx.services.settings.reminder_lead_days, reverse=True))
     return (f"提醒不能自选日期：我按通知写明的各项截止日期提醒，{leads}各发一次，"
             "订阅后不用自己记日子。")
+
+
+def _role_or_ask(ctx: Context, plan: PlanInfo) -> str:
+    """Subscribe as the officer the user said they are («我是单位经办人»); else ask the role."""
+    if ctx.state.get("asker") == "hr":
+        return f"（按您说的单位经办人身份；要按申报人请发送「提醒」重新选。）\n{_subscribe(ctx, plan, 'hr')}"
+    return _role_prompt(plan)
 
 
 def _role(it: Any) -> str | None:
