@@ -45,6 +45,7 @@ from knowledge.eligibility.rules import (
     ym,
 )
 from knowledge.eligibility.verdict import Verdict
+from knowledge.lang.numbers import lexicon
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class State(DialogState):
     unused_fact: str | None = None  # 「修改X」 for a fact the plan never looks at
     until_now: bool = False  # «一直干到现在»: work years run from graduation to the cut-off
     assessment_years: dict[str, str] = dataclasses.field(default_factory=dict)  # «20年也是称职»
+    for_other: bool = False  # about someone else: the user's own profile is neither read nor kept
 
 
 def _plans(ctx: Context) -> dict[str, Plan]:
@@ -111,17 +113,18 @@ class EligibilityDialog(Dialog):
             remembered = ctx.services.catalog.newest_plan(remembered)  # last year's choice → this year's
         ctx.state.pop("last_verdict", None)  # a new test replaces the old verdict (「详情」)
         ctx.enter(FLOW)
-        st = State()
+        st = State(for_other=bool(it and about_someone_else(it.text)))
         _take_profile(ctx, st, it)
         st.save(ctx)
         named = [p for p in (it.plans if it else []) if p in plans]
         if it is not None and it.rest and not named and it.rest in plans:
             named = [it.rest]
+        other = "（替别人测：这次说的情况不会记成您自己的。）\n" if st.for_other else ""
         if named:
-            return self._choose(ctx, plans[named[0]], intro=True)
+            return other + self._choose(ctx, plans[named[0]], intro=True)
         if remembered in plans:  # the notice the conversation is about (「修改计划」 picks another)
-            return self._choose(ctx, plans[remembered], intro=True, remembered=True)
-        return "资格自测：回答几个问题，看您能走哪种申报方式、还缺什么。\n" + _plan_menu(ctx, plans, remembered)
+            return other + self._choose(ctx, plans[remembered], intro=True, remembered=True)
+        return other + "资格自测：回答几个问题，看您能走哪种申报方式、还缺什么。\n" + _plan_menu(ctx, plans, remembered)
 
     def wants_facts(self, ctx: Context) -> bool:
         """Facts said outside any dialog start the test (with them) when they are about eligibility."""
@@ -138,7 +141,8 @@ class EligibilityDialog(Dialog):
             if spec:
                 kept["specialty"] = spec
         st = State(plan=plan.id, facts=kept, history=[k for k in st.history if k in kept],
-                   until_now=st.until_now, assessment_years=st.assessment_years, pending=None)
+                   until_now=st.until_now, assessment_years=st.assessment_years, pending=None,
+                   for_other=st.for_other)
         _settle(st, plan)
         st.save(ctx)
         ctx.state["last_plan"] = plan.id
@@ -254,7 +258,7 @@ class EligibilityDialog(Dialog):
         st = State.load(ctx)
         n = len(st.facts)
         _leave(ctx)
-        kept = f"已回答的 {n} 项我先记着，" if n else ""
+        kept = f"已回答的 {n} 项我先记着，" if n and not st.for_other else ""
         return f"好的，已退出资格自测，不出结论。{kept}想继续时发送「资格自测」。"
 
     def restart(self, msg: Incoming, ctx: Context) -> str:
@@ -410,10 +414,19 @@ def _on_plan_answer(dialog: EligibilityDialog, ctx: Context, plans: dict[str, Pl
 
 # --- facts -----------------------------------------------------------------------------------------
 
+_OTHER = re.compile("|".join(f"(?<!其){re.escape(w)}" if w in ("他", "她") else re.escape(w)
+                             for w in lexicon()["chatter"]["other_person"]))
+
+
+def about_someone_else(text: str) -> bool:
+    """«帮我们一个员工测一下», «还有个做软件开发的 能报吗»: the person tested is not the asker."""
+    return bool(_OTHER.search(text or ""))
+
+
 def _take_profile(ctx: Context, st: State, it: Any) -> None:
     """Facts said before (sticky profile) and in this message go into the test."""
     profile = ctx.state.get("profile")
-    if isinstance(profile, dict):
+    if isinstance(profile, dict) and not st.for_other:
         for k, v in (profile.get("facts") or {}).items():
             if k in FACTS:
                 st.facts.setdefault(k, v)
@@ -428,7 +441,7 @@ def _take_profile(ctx: Context, st: State, it: Any) -> None:
 def _remember_profile(ctx: Context, st: State) -> None:
     """What the user said about themselves outlives an unfinished test (never asked again); once
     a verdict is out, its facts live in `last_verdict` and the next 「资格自测」 starts afresh."""
-    if st.done:
+    if st.done or st.for_other:
         return
     ctx.state["profile"] = {"facts": dict(st.facts), "until_now": st.until_now}
 
