@@ -33,3 +33,19 @@ def test_a_question_is_no_step_reference(text: str) -> None:
 def test_next_step_word_asks_for_the_step_after(word: str) -> None:
     # Each entry alone («下一步», «然后呢», «完了呢») asks what comes after the step just read.
     assert step_of(word) == Step(after=True)
+
+
+@pytest.mark.parametrize("word", lexicon()["chatter"]["officer_words"])
+def test_an_officer_introducing_themselves_is_remembered_as_one(word: str) -> None:
+    from handlers.interpret import _asker
+
+    assert _asker(f"我是{word}，临平单位审核截止哪天") == "hr"
+    assert _asker(f"临平单位审核截止哪天，{word}要做什么") is None  # not an introduction
+
+
+@pytest.mark.parametrize("word", lexicon()["chatter"]["other_person"])
+def test_a_self_test_about_someone_else_is_told_apart(word: str) -> None:
+    from handlers.eligibility import about_someone_else
+
+    assert about_someone_else(f"{word}本科毕业能评工程师吗")
+    assert not about_someone_else("我本科毕业，其他条件都符合，能评工程师吗")
