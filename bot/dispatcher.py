@@ -266,6 +266,9 @@ def _idle(msg: Incoming, ctx: Context) -> str | None:
         # «我老婆是中学老师 评一级教师要啥条件»: a self-test of these notices would not answer it;
         # Q&A says which series or place the notices do not cover.
         return _call(registry.DEFAULT, msg, ctx)
+    needs = registry.TOOLS[it.intent].needs if it.is_tool else None
+    if needs and not it.match.exact and not ctx.state.get(needs):
+        return _call(registry.DEFAULT, msg, ctx)
     if it.is_tool:
         return _tool(it.intent, msg, ctx, None)
     if it.said("restart"):  # 「重新测一下」: the self-test again, from the start

@@ -33,6 +33,9 @@ class Command:
 class Tool:
     dialog: Dialog | None = None  # starts this dialog (the one in progress ends first)
     handler: Handler | None = None  # or replies once, beside any dialog in progress
+    # A reply about something earlier (the last verdict for 「详情」): reached by wording alone with
+    # none kept, the message is read as a notice question («那不符合条件的呢» after an answer).
+    needs: str | None = None
 
 
 DIALOGS: dict[str, Dialog] = {d.name: d for d in (
@@ -52,7 +55,7 @@ TOOLS: dict[str, Tool] = {
     "photo": Tool(handler=photo.start),
     "help": Tool(handler=help_.handle),
     "more": Tool(handler=more.handle),
-    "detail": Tool(handler=eligibility.detail),
+    "detail": Tool(handler=eligibility.detail, needs="last_verdict"),
     "this_year": Tool(handler=eligibility.this_year),
 }
 
