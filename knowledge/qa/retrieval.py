@@ -53,6 +53,7 @@ _WHERE = re.compile(r"地址|寄到哪|送到哪|交到哪|寄往哪|寄给谁|�
 ADDRESS = re.compile(r"(?:路|街|大道|巷)\d+号|\d+(?:室|办公室)|寄送至|邮寄到|寄至|送至|报送至")
 _DATES = re.compile(r"截止|哪天|什么时候|啥时候|何时|几月|日期|时间")
 _CLOCK = re.compile(r"几点|什么时间点|几时")
+_WH = re.compile(r"哪天|什么时候|啥时候|何时|多久|多长时间|哪里|哪儿|在哪|寄哪|多少|几")
 _NUMERAL = r"[\d一二两三四五六七八九十百千]+\s*"
 _PERSON_COUNTERS = "".join(c for c in lexicon()["person_counters"] if len(c) == 1 and c != "个")
 # «11 月评审结束后» too, and a time counted from a step («文件公布10天后», «5个工作日内»)
@@ -69,6 +70,12 @@ _NOTICE_FORMS = frozenset(SYNONYMS.values())
 DEVICES = ("手机", "电脑", "电脑端", "手机端", "移动端", "平板", "app", "小程序")
 GENERIC_ACTS = frozenset(lexicon()["generic_acts"])
 SCOPE: dict[str, list[str]] = yaml.safe_load((Path(__file__).with_name("scope.yaml")).read_text(encoding="utf-8"))
+
+
+def asked_at(question: str) -> int | None:
+    """Where in `question` (its `compact` form) the figure is asked («…评审费啥时候交» → at «啥时候»)."""
+    m = _WH.search(compact(question))  # «截止» says which figure, not where it is asked
+    return m.start() if m else None
 
 
 def answer_type(question: str) -> re.Pattern[str] | None:

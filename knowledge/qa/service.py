@@ -27,7 +27,7 @@ from knowledge.lang.text import compact
 from knowledge.qa import compose
 from knowledge.qa.compose import Answer, Source
 from knowledge.qa.plans import LEVEL_ORDER, Named, detect, levels_in, naming_spans
-from knowledge.qa.retrieval import ADDRESS, GENERIC_ACTS, WHEN, Hit, Mode, Retriever, answer_type
+from knowledge.qa.retrieval import ADDRESS, GENERIC_ACTS, WHEN, Hit, Mode, Retriever, answer_type, asked_at
 from knowledge.qa.tuning import DEFAULT, Tuning
 
 if TYPE_CHECKING:
@@ -306,7 +306,7 @@ class QAService:
                 return dataclasses.replace(decline(text=self._not_stated(wants, answering), hits=related),
                                            not_stated=True)
             answering = stating
-        answering = self._current(answering)
+        answering = self._current(answering, self._focus(q, mask) if wants is not None else None)
         order = sorted(answering, key=lambda n: r.by_notice[n].precedence, reverse=True)
         if len(order) == 1:
             hits = answering[order[0]]
@@ -331,16 +331,35 @@ class QAService:
         return Answer(text=text, sources=self._sources(quoted[:3]), answered=True,
                       notices=list(dict.fromkeys(h.chunk.notice for h in quoted)))
 
-    def _current(self, answering: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
+    def _focus(self, q: str, mask: list[tuple[int, int, str]]) -> str | None:
+        """The word a figure is asked of: the last topic word before the question word
+        («延期以后…的评审费啥时候交» → «评审费»)."""
+        at = asked_at(q)
+        if at is None:
+            return None
+        before = self.retriever.content_words(compact(q)[:at], [(s_, min(e, at), k) for s_, e, k in mask if s_ < at])
+        return before[-1] if before else None
+
+    def _current(self, answering: dict[str, list[Hit]], focus: str | None = None) -> dict[str, list[Hit]]:
         """One notice per plan: the one whose best passage covers the question best; on a tie the
-        newer one (a 补充通知 that changes a date answers instead of the date it changed)."""
+        newer one (a 补充通知 that changes a date answers instead of the date it changed). With a
+        figure asked of one word (`focus`), a notice whose passage holds that word comes first: a
+        补充通知 that extends one date does not answer «延期以后评审费啥时候交»."""
         r = self.retriever
         best: dict[tuple[str, ...], str] = {}
+
+        def holds(hits: list[Hit]) -> bool:
+            return focus is not None and r.coverage([focus], r.chunk_pos(hits[0].chunk), hits[0].chunk.notice) > 0
+
         for nid, hits in answering.items():
             fam = r.by_notice[nid].family
             cur = best.get(fam)
             if cur is None:
                 best[fam] = nid
+                continue
+            if holds(hits) != holds(answering[cur]):
+                if holds(hits):
+                    best[fam] = nid
                 continue
             a, b = hits[0].coverage, answering[cur][0].coverage
             if a > b + 1e-9 or (abs(a - b) <= 1e-9 and r.by_notice[nid].precedence > r.by_notice[cur].precedence):

@@ -443,3 +443,14 @@ def test_a_series_no_notice_covers_gets_no_notices_hotline(qa_service: QAService
     ans = qa_service.answer("教师职称怎么评", plan="zhejiang-water-senior-2022")
     assert not ans.answered and ans.out_of_scope
     assert "400-027-0009" not in ans.text and "当地人力社保部门" in ans.text
+
+
+@pytest.mark.parametrize(("question", "focus"), [
+    ("延期以后嘉兴环保中级的评审费啥时候交", "评审费"),  # what the date is asked of, not the context
+    ("临平网上申报截止后纸质材料几号寄", "纸质材料"),
+    ("公示期多长", None),  # no topic word before the question word
+])
+def test_the_word_a_figure_is_asked_of(qa_service: QAService, question: str, focus: str | None) -> None:
+    # Between an original notice and its 补充通知, the one whose passage holds this word answers.
+    got = qa_service._focus(question, [])
+    assert got == focus or (focus is not None and got is not None and focus in got)
