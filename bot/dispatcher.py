@@ -208,6 +208,8 @@ def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
         return _call(dialog.handle, msg, ctx)
     if it.is_tool:
         return _tool(it.intent, msg, ctx, dialog)
+    if it.intent == "bye" and not it.asks:  # «886» mid-dialog: leaving it (resumable), not asked again
+        return f"{dialog.quit(msg, ctx)}\n{_call(registry.SOCIAL['bye'], msg, ctx) or ''}".strip()
     if it.kind == "social" and (not it.asks or it.intent in registry.SOCIAL_ASKED):
         return _and_continue(_call(registry.SOCIAL[it.intent], msg, ctx) or "", dialog, ctx)
     if it.asks:  # a question mid-dialog: answered, then the pending question again

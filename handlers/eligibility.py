@@ -350,7 +350,7 @@ class EligibilityDialog(Dialog):
         if st.unused_fact in FACTS and _parses(st.unused_fact, it.text):
             fact = st.unused_fact
             ctx.state["unused_fact"] = None
-            return f"{_plan_name(plan)}的条件不看{FACTS[fact].label}，这个回答不影响结论（见上）。"
+            return f"{_not_looked_at(plan)}{FACTS[fact].label}，这个回答不影响结论（见上）。"
         if it.said("correct") or (it.facts and not it.asks and not it.is_tool):
             return self.correct(msg, ctx)
         if it.said("back"):
@@ -519,7 +519,7 @@ def _take(ctx: Context, plan: Plan, found: Any, correcting: bool) -> str:
     if not changed and errors:
         return f"{errors[0]}。\n" + _question(ctx, plan)
     if not changed and unused:
-        return (f"{_plan_name(plan)}的条件不看{'、'.join(unused)}，这个回答不影响结论。"
+        return (f"{_not_looked_at(plan)}{'、'.join(unused)}，这个回答不影响结论。"
                 + ("" if was_done else "\n" + _question(ctx, plan)))
     lead = ""
     corrected = {k: v for k, v in changed.items() if k in before}
@@ -644,6 +644,14 @@ def _modify_example(plan: Plan, answered: list[str] | None = None) -> str:
     return "修改学历"
 
 
+def _not_looked_at(plan: Plan) -> str:
+    """«…的条件不看»: said of what this check uses. A notice that lists only part of the conditions
+    (the rest in an 《评价条件》 not loaded) may well look at it there: said so, not denied."""
+    if plan.other_conditions_doc:
+        return f"{_plan_name(plan)}通知写明的条件（其余见未收录的{plan.other_conditions_doc.split('（')[0]}）里没有用到"
+    return f"{_plan_name(plan)}的条件不看"
+
+
 def _plan_name(plan: Plan) -> str:
     return f"{plan.series}计划" if plan.series else "这个计划"
 
@@ -756,7 +764,7 @@ def _modify(ctx: Context, plans: dict[str, Plan], plan: Plan, what: str) -> str:
         can = [FACTS[f].label for f in ASK_ORDER if f in used]
         again = _question(ctx, plan) if not st.done else ""
         ctx.state["unused_fact"] = fact  # its answer, if it still comes, is said to change nothing
-        return (f"{_plan_name(plan)}的条件不看{FACTS[fact].label}，不用修改。"
+        return (f"{_not_looked_at(plan)}{FACTS[fact].label}，不用修改。"
                 f"可以修改的有：{'、'.join(can)}（如「修改{can[0] if can else '学历'}」）。"
                 + ("\n" + again if again else ""))
     old = st.facts.pop(fact, None)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from knowledge.eligibility.extract import Extracted, extract
 from knowledge.lang.intents import QUESTION, IntentMatch, command_form
 from knowledge.lang.numbers import lexicon, nfkc, to_arabic
-from knowledge.lang.text import strip_chatter
+from knowledge.lang.text import get_tokenizer, strip_chatter
 from knowledge.photo import check_stated
 
 if TYPE_CHECKING:
@@ -57,8 +57,9 @@ def step_of(text: str) -> Step | None:
     compact_ = re.sub(r"[\s，,。？?！!、]", "", text)
     numbers = tuple(int(n) for n in (to_arabic(m.group(1)) for m in _ORDINAL.finditer(compact_)) if n.isdigit())
     if numbers:
+        # «第3条是什么意思» reads on; «评审条件第3条是什么意思» names its own subject: a question.
         rest = _ORDINAL.sub("", compact_)
-        return Step(numbers=numbers) if len(rest) <= 10 else None
+        return Step(numbers=numbers) if len(get_tokenizer().content_words(rest)) <= 1 else None
     m = _NEXT.search(compact_)
     if m is None:
         return None

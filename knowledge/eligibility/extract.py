@@ -123,7 +123,11 @@ def _assessments(text: str, ex: Extracted, pending: str | None) -> None:
         return
     counted = re.findall(rf"(\d+)\s*(?:个|次|年)\s*({_GRADE})", t)
     if counted:
-        ex.facts["assessments"] = [g for n, g in counted for _ in range(min(int(n), 10))]
+        listed = [g for n, g in counted for _ in range(min(int(n), 10))]
+        if every and every.group(1) not in listed:
+            # «都合格，有一年优秀»: the other years have the grade said for all.
+            listed += [every.group(1)] * max(0, 3 - len(listed))
+        ex.facts["assessments"] = listed
         return
     m = re.search(rf"(?:(\d+)\s*年)?\s*(?:都|全|均|全部|每年都|一直)\s*(?:是)?\s*({_GRADE})", t)
     if m:
@@ -132,6 +136,19 @@ def _assessments(text: str, ex: Extracted, pending: str | None) -> None:
     grades = re.findall(_GRADE, t)
     if grades:
         ex.facts["assessments"] = grades
+
+
+def _self_score(text: str, ex: Extracted) -> None:
+    """«自评分只有78», «说错了，自评分不是85，是78»: the first figure after the cue that is not denied."""
+    norm = numbers.to_arabic(text)
+    cue = next((norm.find(w) for w in cues()["score_cues"] if w in norm), -1)
+    if cue < 0 or "self_score" in ex.facts:
+        return
+    said = [x for x in numbers.quantities(norm) if x.span[0] > cue and not _DENIED.search(norm[:x.span[0]])]
+    if said:
+        ex.facts["self_score"] = said[0].value
+        if said[0].approx:
+            ex.approx.add("self_score")
 
 
 def _specialty(part: str, ex: Extracted) -> None:
@@ -253,6 +270,7 @@ def extract(text: str, pending: str | None = None, today: dt.date | None = None)
     _assessments(t, ex, pending)
     for part in (p for p in _PART.split(t) if p):
         _part(part, ex, pending, today, t)
+    _self_score(t, ex)
     if ex.major and ex.facts.get("specialty") and "education_related" not in ex.facts and (
             ex.major in ex.facts["specialty"] or ex.facts["specialty"] in ex.major):
         ex.facts["education_related"] = True  # «学的电气，一直做电气»
@@ -265,6 +283,7 @@ def extract(text: str, pending: str | None = None, today: dt.date | None = None)
     return ex
 
 
+_DENIED = re.compile(r"(?:不是|而不是|并非|而非)\s*$")
 _YES_NO = re.compile(r"(?:是|是的|不是|对|对的|不对|有|没有|没|否|无|属于|不属于|符合|不符合|嗯|嗯嗯|不)[啊呀呢吧的了]?")
 
 

@@ -278,9 +278,10 @@ class IntentModel:
         pre = self.prefix(text)
         if pre is not None:
             return IntentMatch(pre[0], self.specs[pre[0]].kind, 1.0, 1.0, exact=True)
-        if not form or len(form) > max_chars or (form.isdigit() and int(form) <= 20):
-            # A small bare number is a choice from a list the dialog reads itself, not a wording
-            # («1，个人报的» is no «上一步»); «88» is still read (it says bye).
+        if not form or len(form) > max_chars or form.isdigit():
+            # A bare number is a choice from a list or a value the dialog reads itself, not a
+            # wording («85» as a score is no «88»; «1，个人报的» is no «上一步»). «88», «886» are
+            # the bye intent's command words.
             return whole or IntentMatch(QUESTION, "question", 0.0, 0.0)
         found = self.decide(self.similarities(text), in_dialog)
         if whole is not None and not whole.is_question and (found.is_question or whole.score > found.score):

@@ -116,6 +116,9 @@ def check_input(text: str | None) -> tuple[str, Answer | None]:
     reply = small_talk(q)
     if reply:
         return "", Answer(reply, kind="smalltalk")
+    if re.fullmatch(r"[?？!！.。…~～\s]+", q):  # «？？»: puzzled by the last reply, not a foreign question
+        return "", Answer("没说清楚的地方请直接告诉我，比如「上一条是什么意思」或者换个说法再问一次；"
+                          "发送「帮助」查看我能做什么。", kind="invalid")
     if not CJK.search(q):
         return "", Answer("目前只能回答中文提问的职称申报问题。请用中文描述您的问题，例如「评审费怎么交？」；"
                           "发送「帮助」查看我能做什么。", kind="invalid")

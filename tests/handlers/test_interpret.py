@@ -23,6 +23,7 @@ def test_a_reference_to_steps_is_read(text: str, step: Step) -> None:
 @pytest.mark.parametrize("text", [
     "网上申报之后还要交什么材料吗",  # a question of its own after the step word
     "评审表第2页要签字吗",  # a page, not a step
+    "评审条件第3条是什么意思",  # names its own subject
     "临平网上申报是几号到几号",
 ])
 def test_a_question_is_no_step_reference(text: str) -> None:

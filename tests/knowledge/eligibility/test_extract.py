@@ -111,6 +111,20 @@ def test_credit_cues(word: str) -> None:
     assert facts(f"{word}有48")["ce_credits"] == 48
 
 
+@pytest.mark.parametrize("word", C["score_cues"])
+def test_score_cues(word: str) -> None:
+    assert facts(f"{word}78分")["self_score"] == 78
+
+
+def test_a_corrected_score_is_the_figure_said_not_the_one_denied() -> None:
+    assert facts("自评分是78分不是85")["self_score"] == 78
+    assert facts("说错了，自评分不是85，是78")["self_score"] == 78
+
+
+def test_assessments_for_all_years_but_the_ones_counted() -> None:
+    assert sorted(facts("都合格，有一年优秀", "assessments")["assessments"]) == ["优秀", "合格", "合格"]
+
+
 @pytest.mark.parametrize("word", C["work_cues"])
 def test_work_cues(word: str) -> None:
     assert facts(f"{word}了五年")["related_work_years"] == 5
