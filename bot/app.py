@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # knowledge base so that the first question is fast.
             await asyncio.to_thread(startup, services)
             await asyncio.to_thread(lambda: services.qa.answer("网上申报的时间安排"))
+            await asyncio.to_thread(lambda: services.qa.tokenizer.nouns("证件照"))  # the POS tables
             await asyncio.to_thread(lambda: services.intents.classify("帮我看看能不能评工程师"))
             app.state.scheduler = await asyncio.to_thread(_start_scheduler, services)
         except StartupError as e:

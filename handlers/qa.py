@@ -18,6 +18,7 @@ from handlers import offers
 from handlers.base import Context, Incoming
 from handlers.interpret import ASK_WORDS, ASKS
 from handlers.plan_choice import remember
+from knowledge.lang.numbers import lexicon
 from knowledge.qa.compose import SEP_
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,8 @@ def _follow_up(ctx: Context, ans: Any, question: str, named: list[str],
     about = named[0] if named else current
     if not isinstance(last, str) or not last:
         return ans, question, about
-    if ans.kind == "clarify" and named:
+    if named and (ans.kind == "clarify" or (not ans.answered and _REDIRECT.search(question))):
+        # «水利的呢», «我问的是建设工程的啊 有点笨»: the last question, about the notice named.
         return qa.answer(last, plan=named[0]), last, about
     # Only a message that asks leans on the last question («问这么多好烦» asks nothing).
     subject = qa.subject_of(last) if ans.elliptical and ASKS.search(question) else ""
@@ -209,6 +211,7 @@ def _follow_up(ctx: Context, ans: Any, question: str, named: list[str],
 
 
 _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
+_REDIRECT = re.compile("|".join(map(re.escape, lexicon()["redirect"])))
 
 
 def _asks_when(question: str) -> bool:

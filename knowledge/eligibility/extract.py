@@ -294,7 +294,7 @@ def answer_bool(text: str, fact: str) -> bool | None:
     if not t:
         return None
     first = re.split(r"[，,。；;！!？?\s]+", str(text).strip(), maxsplit=1)
-    if len(first) == 2 and _YES_NO.fullmatch(first[0]) and not _has(first[1], cues()["redirect_cues"]):
+    if len(first) == 2 and _YES_NO.fullmatch(first[0]) and not _has(first[1], numbers.lexicon()["redirect"]):
         # «不是，民营企业», «是的，一直在岗»: the answer first, then what it is about.
         return answer_bool(first[0], fact)
     try:

@@ -124,6 +124,14 @@ class Tokenizer:
         """All segmented words (lower-case), punctuation dropped; stop words kept."""
         return [w for w in (t.strip().lower() for t in self._jieba.lcut(clean(text))) if w and not _PUNCT.match(w)]
 
+    def nouns(self, text: str) -> frozenset[str]:
+        """The words jieba tags as nouns («蓝底的可以吗» → 蓝底): a subject of the message's own."""
+        if getattr(self, "_pos", None) is None:
+            import jieba.posseg
+
+            self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        return frozenset(w.word for w in self._pos.cut(clean(text)) if w.flag.startswith("n"))
+
     def word_starts(self, text: str) -> frozenset[int]:
         """Where the segmenter starts a word in `text` (as given, not cleaned)."""
         return frozenset(start for _w, start, _end in self._jieba.tokenize(text))

@@ -163,3 +163,11 @@ def test_generic_act_is_named_for_many_actors_in_the_notices(act: str) -> None:
     assert written in LEX["generic_acts"]
     actors = {text[i - 2:i] for i in range(2, len(text)) if text.startswith(written, i)}
     assert len(actors) >= 5, (act, sorted(actors))
+
+
+@pytest.mark.parametrize("cue", LEX["redirect"])
+def test_redirect_says_what_the_last_message_meant(cue: str) -> None:
+    from knowledge.eligibility.extract import answer_bool
+
+    # After «不是», the cue makes the message a redirect, not the answer «否».
+    assert answer_bool(f"不是，{cue}教师职称", "civil_servant") is None
