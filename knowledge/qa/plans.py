@@ -273,11 +273,14 @@ def detect(question: str, profiles: list[Profile]) -> Named:
 
 
 
-def naming_spans(named: Named, profiles: list[Profile], question: str) -> list[tuple[int, int, str]]:
+def naming_spans(named: Named, profiles: list[Profile], question: str,
+                 scope_apart: bool = False) -> list[tuple[int, int, str]]:
     """The spans that only name the notices answering: a candidate's series or region, the
     province, and the level applied for when each candidate evaluates one level only. A notice
     named but ruled out by the rest («在建设工程那边报了高工，交通的还能报吗») is the topic, and
-    so is a lower level («中级是外省评的») or a level of a notice that evaluates several («交通正高»)."""
+    so is a lower level («中级是外省评的») or a level of a notice that evaluates several («交通正高»).
+    With `scope_apart`, a word of the notice's scope said apart from its name («临平制造业包括纺织吗»)
+    is left to the topic."""
     cands = set(named.notices)
     by_id = {p.notice: p for p in profiles}
     single = all(len(by_id[n].levels) <= 1 for n in cands if n in by_id)
@@ -286,6 +289,28 @@ def naming_spans(named: Named, profiles: list[Profile], question: str) -> list[t
         if (kind in ("series", "region") and v in cands) or kind in ("province", "year") or (
                 kind == "level" and v == named.level and single):
             out.append((s, e, kind))
+    out = sorted(set(out))
+    if scope_apart and len(out) > 1:
+        # «临平制造业包括纺织吗»: the words that name the notice stand together; a word of its scope
+        # said apart from them («纺织») is what is asked about.
+        q = compact(question)
+
+        def scope_word(sp: tuple[int, int, str]) -> bool:  # not in the title that names the notice
+            return all(q[sp[0]:sp[1]] not in compact(by_id[n].title) for n in cands if n in by_id)
+
+        # The name is grown from its region (or a word of the title) to the words next to it.
+        seed = next((sp for sp in out if sp[2] == "region"), None) or next(
+            (sp for sp in out if not scope_word(sp)), out[0])
+        cluster = {seed}
+        grew = True
+        while grew:
+            grew = False
+            for sp in out:
+                if sp not in cluster and any(q[min(sp[1], c[1]):max(sp[0], c[0])].strip("的 ") == ""
+                                             for c in cluster):
+                    cluster.add(sp)
+                    grew = True
+        out = [sp for sp in out if sp in cluster or sp[2] != "series" or not scope_word(sp)]
     # «嘉兴环保工程师»: what stands between the region and the level names the series, in the
     # applicant's words, even when the notice's front matter lists no such alias.
     for _s, e, kind, v in named.spans:

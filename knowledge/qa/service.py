@@ -45,6 +45,7 @@ RELOAD_CHECK_S = 2.0
 ANSWER_CACHE_SIZE = 2048
 # «哪些材料», «都要传什么»: the question asks for a whole list.
 _ATTACHMENT_REF = re.compile(r"(?:详见|见|按照?|参照)附件(\d{1,2})")  # in the compact form
+_INCLUSION = frozenset(lexicon()["inclusion"])
 _FORECAST = re.compile("|".join(map(re.escape, lexicon()["forecast_markers"])))
 _FORECAST_TEXT = ("收录的通知只写了已经确定的安排，没有说今后会不会再调整，我不能凭猜测回答；"
                   "如有变化，主管部门会另发通知。")
@@ -213,6 +214,12 @@ class QAService:
         answer.elliptical = (answer.kind != "clarify" or not asked) and self._elliptical(q, named)
         return answer
 
+    def _specific(self, words: list[str], notices: list[str]) -> bool:
+        """Some word the notices use names a topic (not an act, a level or a bare verb)."""
+        known = self.retriever.known(words, notices)
+        return any(len(w) > 1 and w not in GENERIC_ACTS and w not in _INCLUSION and not levels_in(w)
+                   for w in known)
+
     def _elliptical(self, q: str, named: Named) -> bool:
         """No word of the question names a subject any notice has: what is left is a bare act
         («交» → «缴»), a generic one («申报»), the level, or words no notice uses («交完»)."""
@@ -242,6 +249,9 @@ class QAService:
         if named.conflict:
             return dataclasses.replace(decline(text=self._conflict(named)), out_of_scope=True)
         mask = naming_spans(named, r.profiles, q) if named.notices else []
+        if mask and not self._specific(r.content_words(q, mask), candidates):
+            # Nothing else is asked («临平制造业包括纺织吗»): a scope word said apart is the topic.
+            mask = naming_spans(named, r.profiles, q, scope_apart=True)
         names = [compact(q)[s_:e] for s_, e, _ in mask]
         outside = r.out_of_scope(q, None, candidates, names)
         if outside:

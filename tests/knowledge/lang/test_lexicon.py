@@ -171,3 +171,12 @@ def test_redirect_says_what_the_last_message_meant(cue: str) -> None:
 
     # After «不是», the cue makes the message a redirect, not the answer «否».
     assert answer_bool(f"不是，{cue}教师职称", "civil_servant") is None
+
+
+@pytest.mark.parametrize("word", LEX["inclusion"])
+def test_inclusion_word_asks_whether_a_notice_covers_something(word: str) -> None:
+    # Each is how a notice lists what it covers («评审专业包括：…») or how people ask it; none is
+    # a topic of its own.
+    from knowledge.lang.text import get_tokenizer
+
+    assert get_tokenizer().content_words(f"临平制造业{word}纺织吗")[-1] in (word, "纺织")

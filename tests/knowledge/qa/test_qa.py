@@ -454,3 +454,11 @@ def test_the_word_a_figure_is_asked_of(qa_service: QAService, question: str, foc
     # Between an original notice and its 补充通知, the one whose passage holds this word answers.
     got = qa_service._focus(question, [])
     assert got == focus or (focus is not None and got is not None and focus in got)
+
+
+@pytest.mark.parametrize("question", ["临平制造业包括纺织吗", "我是纺织厂的，临平制造业工程师能报吗"])
+def test_a_scope_word_said_apart_from_the_notices_name_is_the_topic(qa_service: QAService, question: str) -> None:
+    # «纺织» also names the 化工轻纺 notice and is in 临平's scope list; said apart from «临平制造业»
+    # it is what is asked about, and the 评审范围 clause answers.
+    ans = qa_service.answer(question)
+    assert ans.answered and ans.sources[0].section.startswith("一、评审范围")
