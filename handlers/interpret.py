@@ -230,6 +230,11 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     number = int(m.group(1)) if m else None
     # A bare value («48», «17年7月») answers the question being asked, unless the message asks something.
     facts = extract(text, None if _ASKS.search(text) else pending_fact, _today(ctx))
+    if (match.is_question and match.runner_up == "eligibility" and model is not None
+            and match.runner_up_score >= model.min_score and len(facts.facts) >= 2):
+        # «我是大专，做了8年电气，临平的，有戏吗»: the facts stated back the self-test the wording
+        # came close to; it runs with them.
+        match = IntentMatch("eligibility", "tool", match.runner_up_score, match.margin, runner_up=QUESTION)
     plans = _plans_named(ctx, text)
     return Interpretation(text=text, match=match, plans=plans, facts=facts, asker=_asker(text),
                           question=_question_part(text, plans, ctx), number=number, rest=rest, also=also,
