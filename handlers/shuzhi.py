@@ -160,15 +160,24 @@ class ShuzhiDialog(Dialog):
         if joined > MAX_CHARS:
             return (f"内容已超过 {MAX_CHARS} 字，远超 1000 字的上限，这条没有收下。"
                     "请回复「完成」查看已收到部分的字数，或回复「取消」重新开始。")
-        st.parts.append(msg.text)
+        piece = msg.text
+        lead = _LEAD_IN.match(piece)
+        if lead and st.parts:  # «还有一段：…» says the text goes on; it is not part of the 述职
+            piece = piece[lead.end():]
+        st.parts.append(piece)
         st.save(ctx)
         so_far = count_text("\n".join(st.parts)).total
-        return (f"已收到第 {len(st.parts)} 条，目前共 {so_far} 字。还有就继续发送；全部发完请回复「完成」，"
+        skipped = f"（开头的「{lead.group(0).strip()}」不计入）" if lead and st.parts[:-1] else ""
+        return (f"已收到第 {len(st.parts)} 条{skipped}，目前共 {so_far} 字。还有就继续发送；全部发完请回复「完成」，"
                 "回复「取消」退出。")
 
     def quit(self, msg: Incoming, ctx: Context) -> str:
         ctx.leave()
         return "已退出述职检查。需要时再发送「述职检查」。"
+
+
+# A later piece that opens by saying it continues the text («还有一段：», «接着：», «第二段：»).
+_LEAD_IN = re.compile(r"^\s*(?:还有|接着|继续|下面|后面|续|第[一二三四五六七八九十\d]{1,2}段)[^：:\n]{0,6}[：:]\s*")
 
 
 def _finished(it: Interpretation) -> bool:

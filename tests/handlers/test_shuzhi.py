@@ -73,6 +73,15 @@ def test_long_text_over_several_messages_until_done(services: Services) -> None:
     assert services.store.get_dialog("u-shuzhi") == {}  # the next message is ordinary again
 
 
+def test_a_piece_opening_with_a_lead_in_counts_without_it(services: Services) -> None:
+    """«还有一段：…» says the text goes on; those words are not part of the 述职 (the first piece
+    keeps everything: it may well start «第一段：» on purpose)."""
+    say(services, "述职检查")
+    say(services, "一" * 600)
+    second = say(services, "还有一段：" + "二" * 100)
+    assert "「还有一段：」不计入" in second and "共 701 字" in second
+
+
 def test_flow_survives_a_new_services_instance(services: Services, tmp_path: Path) -> None:
     say(services, "述职检查")
     say(services, "第一段" * 100)
