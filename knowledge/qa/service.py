@@ -136,9 +136,12 @@ class QAService:
 
     def outside(self, text: str) -> str | None:
         """A title series, place or topic the message names that no loaded notice covers
-        («评一级教师», «宁波…»): no tool of these notices serves it either."""
+        («评一级教师», «宁波…»), or a combination none has («化工轻纺中级»): no tool of these
+        notices serves it either."""
         r = self.retriever
         named = detect(compact(text or ""), r.profiles)
+        if named.conflict:  # «化工轻纺中级»: a combination no loaded notice has
+            return named.conflict
         mask = naming_spans(named, r.profiles, compact(text or "")) if named.notices else []
         names = [compact(text or "")[s_:e] for s_, e, _ in mask]
         return r.out_of_scope(text or "", None, named.notices or None, names)
