@@ -235,17 +235,26 @@ def _describe(report: PhotoReport, img: Image.Image, frames: int) -> None:
 
 def _checks(report: PhotoReport, size: tuple[int, int] | None = None) -> list[Check]:
     w, h = size or (report.width or 0, report.height or 0)
-    fmt = report.format or "未知"
     n = report.size_bytes
-    ratio = Fraction(w, h) if h else Fraction(0)
-    return [
-        Check("format", "格式", fmt == "JPEG", fmt, "JPG 或 JPEG"),
-        Check("size", "文件大小", MIN_BYTES < n < MAX_BYTES, f"{n / KB:.1f} KB",
-              "大于 30K 且小于 1M"),
-        Check("pixels", "像素", w > MIN_W and h > MIN_H, f"{w}×{h}", "宽大于 215 且高大于 300"),
-        Check("ratio", "宽高比", RATIO_MIN <= ratio <= RATIO_MAX, f"{float(ratio):.3f}",
-              "0.65–0.8，含两端"),
-    ]
+    return rule_checks(report.format or "未知", report.format or "未知", n, f"{n / KB:.1f} KB", (w, h))
+
+
+def rule_checks(fmt: str | None, fmt_shown: str, n_bytes: float | None, size_shown: str,
+                pixels: tuple[int, int] | None) -> list[Check]:
+    """The platform's rules, one Check each, for the values known (None: not checked): a file
+    measured here and a photo described in words are held to the same rules."""
+    out = []
+    if fmt is not None:
+        out.append(Check("format", "格式", fmt == "JPEG", fmt_shown, "JPG 或 JPEG"))
+    if n_bytes is not None:
+        out.append(Check("size", "文件大小", MIN_BYTES < n_bytes < MAX_BYTES, size_shown, "大于 30K 且小于 1M"))
+    if pixels is not None:
+        w, h = pixels
+        ratio = Fraction(w, h) if h else Fraction(0)
+        out.append(Check("pixels", "像素", w > MIN_W and h > MIN_H, f"{w}×{h}", "宽大于 215 且高大于 300"))
+        out.append(Check("ratio", "宽高比", RATIO_MIN <= ratio <= RATIO_MAX, f"{float(ratio):.3f}",
+                         "0.65–0.8，含两端"))
+    return out
 
 
 def _upright(img: Image.Image) -> Image.Image:
@@ -439,23 +448,15 @@ def check_stated(text: str) -> list[Check]:
     """The rules a photo described in words meets («400x600 png 200k»): one check per figure the
     message states (none: it describes no photo). Pixels and ratio need both sides."""
     t = (text or "").replace("，", ",")
-    checks: list[Check] = []
     fmt = _STATED_FORMAT.search(t)
-    if fmt:
-        name = fmt.group(1).upper().replace("JPG", "JPEG")
-        checks.append(Check("format", "格式", name == "JPEG", fmt.group(1), "JPG 或 JPEG"))
     size = _STATED_BYTES.search(t)
-    if size:
-        value = float(size.group(1)) * (1000 * 1000 if size.group(2).lower() in ("m", "mb", "兆") else KB)
-        checks.append(Check("size", "文件大小", MIN_BYTES < value < MAX_BYTES, size.group(0), "大于 30K 且小于 1M"))
     px = _STATED_PIXELS.search(t) or _STATED_WH.search(t)
-    if px:
-        w, h = int(px.group(1)), int(px.group(2))
-        ratio = Fraction(w, h) if h else Fraction(0)
-        checks.append(Check("pixels", "像素", w > MIN_W and h > MIN_H, f"{w}×{h}", "宽大于 215 且高大于 300"))
-        checks.append(Check("ratio", "宽高比", RATIO_MIN <= ratio <= RATIO_MAX, f"{float(ratio):.3f}",
-                            "0.65–0.8，含两端"))
-    return checks
+    n_bytes = None
+    if size:
+        n_bytes = float(size.group(1)) * (1000 * 1000 if size.group(2).lower() in ("m", "mb", "兆") else KB)
+    return rule_checks(fmt.group(1).upper().replace("JPG", "JPEG") if fmt else None, fmt.group(1) if fmt else "",
+                       n_bytes, size.group(0) if size else "",
+                       (int(px.group(1)), int(px.group(2))) if px else None)
 
 
 def format_stated(checks: list[Check]) -> str:
