@@ -232,7 +232,8 @@ class QAService:
         if not words and answer_type(q) is None:
             return False  # «然后呢»: nothing asked at all
         known = r.known(words, list(r.by_notice))
-        if any(w not in known and w in self.tokenizer.nouns(q) for w in words if len(w) > 1):
+        unknown = [w for w in words if len(w) > 1 and w not in known]
+        if unknown and set(unknown) & self.tokenizer.nouns(q):  # tagged once, only when needed
             return False  # «蓝底的可以吗»: a subject of its own, one the notices do not use
         return not [w for w in known if len(w) > 1 and w not in GENERIC_ACTS and not levels_in(w)]
 
