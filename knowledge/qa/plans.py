@@ -56,8 +56,9 @@ def level_spans(text: str) -> list[tuple[int, int, str]]:
     hides the level forms inside it, unless a longer level form holds the blocker («高级工程师»
     holds «高级工»)."""
     forms = _level_forms()
-    found = [(m.start(), m.end(), lv) for f, lv in forms for m in re.finditer(re.escape(f), text)]
-    blocks = [(m.start(), m.end()) for b in lexicon()["level_blockers"] for m in re.finditer(re.escape(b), text)]
+    found = [(m.start(), m.end(), lv) for f, lv in forms if f in text for m in re.finditer(re.escape(f), text)]
+    blocks = [(m.start(), m.end()) for b in lexicon()["level_blockers"] if b in text
+              for m in re.finditer(re.escape(b), text)]
     blocks = [(bs, be) for bs, be in blocks
               if not any(s <= bs and be <= e and (e - s) > (be - bs) for s, e, _ in found)]
     found = [sp for sp in found if not any(bs <= sp[0] and sp[1] <= be for bs, be in blocks)]
@@ -197,6 +198,8 @@ class Named:
 def _find(q: str, forms: list[str]) -> list[tuple[int, int, str]]:
     out = []
     for f in forms:
+        if f not in q:  # the plain test first: most forms are absent, and a pattern costs more
+            continue
         for m in re.finditer(re.escape(f), q):
             out.append((m.start(), m.end(), f))
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -244,6 +245,7 @@ class Retriever:
         return list(dict.fromkeys(specific or out))
 
     @staticmethod
+    @lru_cache(maxsize=1 << 16)  # a search scores each candidate 4-5 ways with the same words
     def _credit(word: str, text: str) -> float:
         """1 when the word occurs; else the share of its character bigrams that occur
         («计算机软件» against «计算机技术与软件» → 0.75); a colloquial word counts via its notice form."""
@@ -352,6 +354,8 @@ class Retriever:
 
     def _says(self, word: str, text: str) -> bool:
         """The text uses the word as a word: «工资» is not in «竣工资料»."""
+        if word not in text:  # most scope words are in neither: no pattern to build
+            return False
         for m in re.finditer(re.escape(word), text):
             span = text[max(0, m.start() - 3): m.end() + 3]
             # a word of its own, or the head or tail of a compound («公路» in «公路工程»)
