@@ -85,7 +85,40 @@ def render(result: dict[str, Any]) -> str:
         lines.append(f"{name:18} {p:>9} {rc:>7} {r['predicted']:>5} {r['relevant']:>5}")
     lines.append(f"accuracy {result['accuracy']:.1%} on {result['items']} held-out utterances; "
                  f"precision of every non-question prediction {result['non_question_precision']:.1%}")
+    ps = [r["precision"] for r in result["per_intent"].values() if r["precision"] is not None]
+    rs = [r["recall"] for r in result["per_intent"].values() if r["recall"] is not None]
+    both = sum(1 for r in result["per_intent"].values()
+               if (r["precision"] or 0) >= PRECISION_FLOOR and (r["recall"] or 0) >= PRECISION_FLOOR)
+    lines.append(f"macro precision {sum(ps) / len(ps):.1%}, macro recall {sum(rs) / len(rs):.1%}; "
+                 f"{both}/{len(result['per_intent'])} intents at ≥ {PRECISION_FLOOR:.0%} precision and recall each")
     return "\n".join(lines)
+
+
+def interpreted(items: list[dict[str, Any]], m) -> list[str]:  # type: ignore[no-untyped-def]
+    """What the bot acts on: each utterance read by handlers/interpret.py (the classifier, then
+    the rules around it: clause by clause, a question about a tool's subject, a correction that
+    asks …), for a fresh user — inside a dialog for the items marked so. The notices are indexed
+    into a temporary directory, as some of those rules ask Q&A."""
+    import tempfile
+
+    from bot.services import Services
+    from bot.settings import Settings
+    from handlers.base import Context, Incoming
+    from handlers.interpret import interpret
+    from knowledge import index
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), llm_base_url="", scheduler_in_serve=False)
+        index.ensure(settings)
+        services = Services(settings)
+        services.__dict__["embeddings"] = m.embeddings  # the one engine, as in `serve`
+        services.__dict__["intents"] = m
+        out = []
+        for item in items:
+            state = {"flow": "eligibility"} if item.get("context") == "dialog" else {}
+            ctx = Context(user="bench", state=state, services=services)  # type: ignore[arg-type]
+            out.append(interpret(Incoming(user="bench", text=str(item["text"])), ctx).intent)
+        return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,9 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     result = score(pairs)
     result["min_score"], result["margin"] = base
     result["confusions"] = Counter(f"{sorted(g)[0]}→{p}" for g, p in pairs if p not in g).most_common(15)
+    print("the classifier alone (knowledge/lang/intents.py):")
     print(render(result))
     if args.errors:
         print("\n".join(wrong))
+    acted = interpreted(items, m)
+    read = score([(gold(item), p) for item, p in zip(items, acted, strict=True)])
+    print("\nas the bot reads each message (handlers/interpret.py):")
+    print(render(read))
+    if args.errors:
+        print("\n".join(f"  {item['text']!r}: {sorted(gold(item))} → {p}"
+                        for item, p in zip(items, acted, strict=True) if p not in gold(item)))
+    result["interpreted"] = read
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

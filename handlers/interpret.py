@@ -179,6 +179,20 @@ def _after_quit(services: Any, text: str) -> str:
     return rest if first.intent == "quit" and not first.by_prior else ""
 
 
+def _notice_first(services: Any, match: IntentMatch, text: str) -> bool:
+    model = _model(services)
+    spec = model.specs.get(match.intent) if model is not None else None
+    if (spec is None or not spec.notice_first or match.exact or not _ASK_WORDS.search(text)
+            or any(w in text for k in ("requests", "own") for w in lexicon()["chatter"][k])):
+        return False
+    # Only when the notices say something on it (the answer is cached for the Q&A that follows).
+    try:
+        return bool(services.qa.answer(text).answered)
+    except Exception:
+        log.exception("qa: could not tell whether the notices answer %r", text[:40])
+        return False
+
+
 def _asker(text: str) -> str | None:
     """"hr" when a clause introducing the asker names a unit's officer («我是单位经办人», «我们是
     人事，…»); None otherwise (an applicant says so by asking about themselves)."""
@@ -217,6 +231,11 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     if match.is_question and match.runner_up == "photo" and len(check_stated(text)) >= 2:
         # «照片358*441，50kb的jpg行吗»: a photo described by its figures is for the photo check.
         match = IntentMatch("photo", "tool", match.runner_up_score, 0.0, runner_up=QUESTION)
+    if _notice_first(services, match, text):
+        # «本人述职超过1000字会怎样»: a question about a tool's subject; the notices answer it and
+        # the tool is offered beside the answer.
+        also = match.intent
+        match = IntentMatch(QUESTION, "question", 0.0, 0.0, runner_up=match.intent, runner_up_score=match.score)
     if match.intent == "correct" and not match.exact and _ASK_WORDS.search(text):
         # A correction states the right value; «学分不够怎么办», «学分是从哪年开始算的» ask one.
         match = IntentMatch(QUESTION, "question", 0.0, 0.0, runner_up=match.intent, runner_up_score=match.score)

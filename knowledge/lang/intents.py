@@ -75,6 +75,9 @@ class IntentSpec:
     examples: tuple[str, ...]
     prefixes: tuple[str, ...] = ()  # command words that may carry text after them
     describe: str = ""  # what the tool does, for «您是想…吗» pointers
+    # The tool works on the user's own text or dates and its opening answers no question: a
+    # question about its subject («本人述职超过1000字会怎样») is answered from the notices first.
+    notice_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def load_specs(path: Path = INTENTS_FILE) -> dict[str, IntentSpec]:
         specs[str(name)] = IntentSpec(str(name), kind, tuple(str(c) for c in body.get("commands") or ()),
                                       tuple(str(e) for e in body.get("examples") or ()),
                                       tuple(str(p) for p in body.get("prefixes") or ()),
-                                      str(body.get("describe") or ""))
+                                      str(body.get("describe") or ""), bool(body.get("notice_first")))
     if QUESTION not in specs:
         raise ValueError(f"{path}: the {QUESTION!r} intent (notice questions) is required")
     return specs

@@ -50,3 +50,41 @@ def test_a_self_test_about_someone_else_is_told_apart(word: str) -> None:
 
     assert about_someone_else(f"{word}本科毕业能评工程师吗")
     assert not about_someone_else("我本科毕业，其他条件都符合，能评工程师吗")
+
+
+@pytest.fixture(scope="module")
+def services(kb_settings):  # type: ignore[no-untyped-def]
+    from bot.services import Services
+
+    return Services(kb_settings)
+
+
+def _tool_match(intent: str):  # type: ignore[no-untyped-def]
+    from knowledge.lang.intents import IntentMatch
+
+    return IntentMatch(intent, "tool", 0.8, 0.3)  # as the classifier gives a wording near the tool
+
+
+@pytest.mark.parametrize(("intent", "question"), [
+    ("shuzhi", "本人述职超过1000字会怎样"),
+    ("work_years", "读研那几年算不算工作年限"),
+])
+def test_a_question_about_a_tools_subject_is_answered_from_the_notices(services, intent: str, question: str) -> None:  # type: ignore[no-untyped-def]
+    from handlers.interpret import _notice_first
+
+    assert _notice_first(services, _tool_match(intent), question)
+
+
+@pytest.mark.parametrize("word", [*lexicon()["chatter"]["requests"], *lexicon()["chatter"]["own"]])
+def test_asking_for_the_tool_or_speaking_of_ones_own_runs_it(services, word: str) -> None:  # type: ignore[no-untyped-def]
+    # Each entry («帮我», «给我», «我» …) in the same question makes it a request to run the tool.
+    from handlers.interpret import _notice_first
+
+    assert not _notice_first(services, _tool_match("shuzhi"), f"{word}述职超过1000字会怎样")
+
+
+def test_a_tool_that_answers_by_opening_is_not_sent_to_the_notices(services) -> None:  # type: ignore[no-untyped-def]
+    # The photo check opens with the platform's photo rules: a question about photos is its own.
+    from handlers.interpret import _notice_first
+
+    assert not _notice_first(services, _tool_match("photo"), "证件照宽高比多少合适")
