@@ -149,6 +149,8 @@ class EligibilityDialog(Dialog):
         head = f"资格自测｜已选择：{plan.title}。" if intro else f"已选择：{plan.title}。"
         if plan.as_of:
             head += f"年限计算到 {cn_date(plan.as_of)}。"
+        elif plan.counted_to:
+            head += f"通知未写年限计算截止日，按申报年度末 {cn_date(plan.counted_to)} 计算。"
         if plan.other_conditions_doc:
             head += "\n注意：该通知未列全部申报条件，这里只核对通知写明的部分。"
         hint = f"（随时可说「上一步」「{_modify_example(plan)}」「跳过」「重新开始」「退出」）"
@@ -458,8 +460,8 @@ def _rederive(st: State, stated: set[str], until_now: bool = False) -> None:
 
 def _settle(st: State, plan: Plan) -> None:
     """Derived facts: work years «一直到现在» from graduation; assessments given year by year."""
-    if st.until_now and "graduation_date" in st.facts and plan.as_of and "related_work_years" not in st.facts:
-        y, m = served(parse_fact("graduation_date", st.facts["graduation_date"]), plan.as_of)
+    if st.until_now and "graduation_date" in st.facts and plan.counted_to and "related_work_years" not in st.facts:
+        y, m = served(parse_fact("graduation_date", st.facts["graduation_date"]), plan.counted_to)
         st.facts["related_work_years"] = round(y + m / 12, 2)
         st.history.append("related_work_years")
     if st.assessment_years:
@@ -713,10 +715,10 @@ def _question(ctx: Context, plan: Plan | None) -> str:
         return ""
     text = plan.questions.get(fact, FACTS[fact].question)
     grad = (ctx.state.get("facts") or {}).get("graduation_date")
-    if fact == "related_work_years" and grad and plan.as_of:
+    if fact == "related_work_years" and grad and plan.counted_to:
         since = parse_fact("graduation_date", grad)
-        y, m = served(since, plan.as_of)
-        text += (f"（您 {since.year}年{since.month}月 毕业，到 {cn_date(plan.as_of)} 共 {ym(y, m)}；"
+        y, m = served(since, plan.counted_to)
+        text += (f"（您 {since.year}年{since.month}月 毕业，到 {cn_date(plan.counted_to)} 共 {ym(y, m)}；"
                  f"只算毕业后的本专业工作；一直在做可以说「一直做到现在」）")
     return text
 
@@ -911,7 +913,7 @@ def _this_year(ctx: Context, plan: Plan, facts: dict[str, Any]) -> str:
     the same facts give with years counted to the end of this year — an estimate, said so, with
     the offer to be told when the new notice is out."""
     today = _today(ctx)
-    if plan.as_of is None or plan.as_of.year >= today.year or _newer_plan(_plans(ctx), plan) is not None:
+    if plan.counted_to is None or plan.counted_to.year >= today.year or _newer_plan(_plans(ctx), plan) is not None:
         return ""
     end = dt.date(today.year, 12, 31)
     try:
@@ -1006,7 +1008,7 @@ def this_year(msg: Incoming, ctx: Context) -> str:
         estimate = _this_year(ctx, plan, dict(verdict.get("facts") or {}))
         if estimate:
             return estimate
-        return (f"按《{plan.title}》（年限算到 {cn_date(plan.as_of) if plan.as_of else '通知规定的日期'}），"
+        return (f"按《{plan.title}》（年限算到 {cn_date(plan.counted_to) if plan.counted_to else '通知规定的日期'}），"
                 "结论见上次自测；发送「详情」看逐条依据。")
     it = ctx.it
     if _outside_scope(ctx, it.text if it else msg.text or ""):

@@ -1,7 +1,7 @@
 """「工作年限」: whole years of professional work up to the plan's cut-off date.
 
 The notices say 「专业工作年限：指从事工程技术工作整年年限，专业工作年限计算到 2022 年 12 月 31 日」
-(the cut-off is the plan's `as_of`, with its clause). Counting used here, stated in the reply:
+(the cut-off is the plan's `as_of`, with its clause, else the last day of its year). Counting used here, stated in the reply:
 each period counts whole calendar months from its first day to its last day inclusive; the
 leftover days of all periods are added and every 30 days make one more month; overlapping
 periods are counted once; work after the cut-off does not count; whole years = months ÷ 12,
@@ -158,12 +158,15 @@ def format_result(result: Result, plan: Any | None, as_of: dt.date) -> str:
     lines.append(f"合计 {_ym(result.months)}，按整年计为 {result.years} 年。")
     rest = 12 - result.months % 12
     lines.append(f"距满 {result.years + 1} 年还差 {rest} 个月"
-                 + ("（截止日之后的工作只能计入以后年度的申报）。" if plan and plan.as_of else "。"))
+                 + ("（截止日之后的工作只能计入以后年度的申报）。" if plan and plan.counted_to else "。"))
     lines.append("算法：每段从起始日到结束日按整月累计，各段零头天数相加后每 30 天折 1 个月，"
                  "重叠的时间只算一次，满 12 个月为 1 年，不足 1 年的部分不计。")
     clause = getattr(plan, "as_of_clause", None) if plan else None
     if clause is not None:
         lines.append(f"依据：{plan.title} {clause.path}「{clause.quote}」")
+    elif plan is not None and plan.counted_to:
+        lines.append(f"注意：该计划的通知没有写明年限计算到哪一天，以上按申报年度末 {cn_date(plan.counted_to)} 计算；"
+                     "请以通知或受理点的口径为准（有的通知写「须填写实足年限」）。")
     elif plan is not None:
         lines.append("注意：该计划的通知没有写明年限计算到哪一天，以上按今天计算；"
                      "请以通知或受理点的口径为准（有的通知写「须填写实足年限」）。")
@@ -174,11 +177,13 @@ def format_result(result: Result, plan: Any | None, as_of: dt.date) -> str:
 
 
 def _as_of(plan: Any | None) -> dt.date:
-    return plan.as_of if plan is not None and plan.as_of else dt.date.today()
+    return plan.counted_to if plan is not None and plan.counted_to else dt.date.today()
 
 
 def _note(plan: Any) -> str:
-    return f"（年限计算到 {cn_date(plan.as_of)}）" if plan.as_of else "（通知未写计算截止日）"
+    if plan.as_of:
+        return f"（年限计算到 {cn_date(plan.as_of)}）"
+    return f"（通知未写计算截止日，按 {cn_date(plan.counted_to)} 计）" if plan.counted_to else "（通知未写计算截止日）"
 
 
 PLAN_QUESTION = "工作年限要算到申报计划规定的截止日。您申报的是哪个计划？"

@@ -126,6 +126,15 @@ class Plan(_Strict):
     notes: list[Note] = Field(default_factory=list)
     timeline: list[TimelineEvent] = Field(default_factory=list)
 
+    @property
+    def counted_to(self) -> dt.date | None:
+        """The day years are counted to: the notice's own, else the last day of the plan's year
+        (the notices that state one count to «当年12月31日»; a 2024 plan asked about in 2026 must
+        not count to today); None for a plan of no year."""
+        if self.as_of is not None:
+            return self.as_of
+        return dt.date(self.year, 12, 31) if self.year else None
+
     @model_validator(mode="after")
     def _references(self) -> Plan:
         from knowledge.eligibility.facts import FACTS

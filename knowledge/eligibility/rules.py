@@ -560,7 +560,7 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
              what_if: bool = True) -> Verdict:
     """Evaluate every route of the plan. `facts` may be raw JSON (validated here)."""
     facts = validate_facts(facts, plan.as_of or as_of)
-    cutoff = plan.as_of or as_of or dt.date.today()
+    cutoff = plan.as_of or as_of or plan.counted_to or dt.date.today()
     env = Env(plan, facts, cutoff)
     cache: dict[str, Outcome] = {}
 
@@ -631,7 +631,8 @@ def evaluate(plan: Plan, facts: dict[str, Any], as_of: dt.date | None = None, *,
     met_incomplete = [r.id for r in plan.routes
                       if routes[r.id].stated_conditions_met and not r.conditions_complete]
     if plan.as_of is None and plan_counts_years(plan):  # a plan without year rules counts no years
-        notes.insert(0, f"本通知未规定年限计算截止日期，以下年限按 {cn_date(cutoff)} 计算。")
+        notes.insert(0, f"本通知未规定年限计算截止日期，以下年限按 {cn_date(cutoff)} 计算"
+                        + ("（申报年度末，同类通知的算法；以受理部门的解释为准）。" if cutoff == plan.counted_to else "。"))
     conditions_note = None
     if any(not r.conditions_complete for r in plan.routes) and plan.other_conditions_doc:
         conditions_note = (f"本通知未列全部申报条件（学历、任职年限、业绩成果等），这里只核对了通知写明的条件；"
@@ -656,8 +657,8 @@ def evaluate_at(plan: Plan, facts: dict[str, Any], as_of: dt.date) -> Verdict:
     count on by themselves; stated years of work grow with the cut-off; everything else is
     assumed unchanged."""
     later = dict(facts)
-    if plan.as_of is not None and later.get("related_work_years") is not None:
-        later["related_work_years"] = float(later["related_work_years"]) + max(0, as_of.year - plan.as_of.year)
+    if plan.counted_to is not None and later.get("related_work_years") is not None:
+        later["related_work_years"] = float(later["related_work_years"]) + max(0, as_of.year - plan.counted_to.year)
     return evaluate(plan.model_copy(update={"as_of": as_of}), later, what_if=False)
 
 

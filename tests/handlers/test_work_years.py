@@ -65,13 +65,17 @@ def test_plan_named_in_words_and_a_bad_answer_keeps_the_dialog(chat: Chat) -> No
     assert "按整年计为 6 年" in chat.say("2016.7")
 
 
-def test_plan_without_a_stated_cutoff_says_so(chat: Chat) -> None:
-    plan = next(p for p in chat.services.plans.values() if p.as_of is None)
+@pytest.mark.parametrize("has_year", [True, False])
+def test_plan_without_a_stated_cutoff_says_so(chat: Chat, has_year: bool) -> None:
+    # A plan of a year counts to that year's end (a 2024 plan asked about in 2026 must not count to
+    # today); a plan of no year can only count to today. Either way the reply says it chose the day.
+    plan = next(p for p in chat.services.plans.values() if p.as_of is None and bool(p.year) == has_year)
     ask = chat.say("工作年限")
     chat.say(menu_number(ask, plan.title))
     reply = chat.say("2010年9月至今")
     assert "没有写明年限计算到哪一天" in reply
-    assert dt.date.today().strftime("%Y年") in reply
+    day = f"{plan.year}年12月31日" if has_year else dt.date.today().strftime("%Y年")
+    assert f"计算到 {day}" in reply
 
 
 def test_plan_remembered_from_an_earlier_dialog_is_used(chat: Chat) -> None:

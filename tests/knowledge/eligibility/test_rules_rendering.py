@@ -51,3 +51,15 @@ def test_year_note_only_where_years_are_counted(plans: dict[str, Plan]) -> None:
                and any(r.check == "title_years" for r in p.rules)]
     for plan in counted:
         assert "以下年限按" in render_text(evaluate(plan, {}), plan, detail=True)
+
+
+def test_years_of_a_plan_without_a_stated_cutoff_count_to_the_end_of_its_year(plans: dict[str, Plan]) -> None:
+    # The 2024 construction notice states no cut-off: asked in 2026, 助工 since 2021-06 is 3 years
+    # 6 months at the end of 2024 — not the 5 years 6 months counted to today that passed it.
+    plan = plans["hangzhou-construction-engineer-2024"]
+    assert plan.as_of is None and plan.year == 2024
+    verdict = evaluate(plan, {"current_title": "assistant_engineer", "title_since": "2021-06-01"})
+    assert verdict.as_of.isoformat() == "2024-12-31"
+    assert verdict.routes["normal"].eligible is False
+    text = render_text(verdict, plan, detail=True)
+    assert "2024年12月31日" in text and "申报年度末" in text
