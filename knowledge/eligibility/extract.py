@@ -141,10 +141,14 @@ def _assessments(text: str, ex: Extracted, pending: str | None) -> None:
 def _self_score(text: str, ex: Extracted) -> None:
     """«自评分只有78», «说错了，自评分不是85，是78»: the first figure after the cue that is not denied."""
     norm = numbers.to_arabic(text)
-    cue = next((norm.find(w) for w in cues()["score_cues"] if w in norm), -1)
+    # «不自评», «不走自评»: the cue denied says no score at all.
+    cue = next((m.start() for w in cues()["score_cues"] for m in re.finditer(re.escape(w), norm)
+                if not _NOT_CUE.search(norm[:m.start()])), -1)
     if cue < 0 or "self_score" in ex.facts:
         return
-    said = [x for x in numbers.quantities(norm) if x.span[0] > cue and not _DENIED.search(norm[:x.span[0]])]
+    # A figure of a date («他助工是2020年3月才聘的») is no score.
+    said = [x for x in numbers.quantities(norm) if x.span[0] > cue and not _DENIED.search(norm[:x.span[0]])
+            and not _DATE_UNIT.match(norm[x.span[1]:])]
     if said:
         ex.facts["self_score"] = said[0].value
         if said[0].approx:
@@ -284,6 +288,8 @@ def extract(text: str, pending: str | None = None, today: dt.date | None = None)
 
 
 _DENIED = re.compile(r"(?:不是|而不是|并非|而非)\s*$")
+_NOT_CUE = re.compile(r"(?:不|没|没有|不走|不用|不做|不打算)\s*$")
+_DATE_UNIT = re.compile(r"\s*(?:年|月|日|号|[./-]\d)")
 _YES_NO = re.compile(r"(?:是|是的|不是|对|对的|不对|有|没有|没|否|无|属于|不属于|符合|不符合|嗯|嗯嗯|不)[啊呀呢吧的了]?")
 
 

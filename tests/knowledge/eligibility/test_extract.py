@@ -121,6 +121,14 @@ def test_a_corrected_score_is_the_figure_said_not_the_one_denied() -> None:
     assert facts("说错了，自评分不是85，是78")["self_score"] == 78
 
 
+@pytest.mark.parametrize("word", C["score_cues"])
+def test_a_denied_score_cue_and_a_date_give_no_score(word: str) -> None:
+    # «他走正常申报，不自评。…助工是2020年3月才聘的»: no score was said; 2020 is the appointment.
+    said = facts(f"他走正常申报，不{word}。对了说错了，他助工是2020年3月才聘的，不是2019", "self_score")
+    assert "self_score" not in said and said["title_since"] == dt.date(2020, 3, 1)
+    assert "self_score" not in facts(f"{word}是2021年做的", "self_score")
+
+
 def test_assessments_for_all_years_but_the_ones_counted() -> None:
     assert sorted(facts("都合格，有一年优秀", "assessments")["assessments"]) == ["优秀", "合格", "合格"]
 
