@@ -195,7 +195,9 @@ def _in_dialog(dialog: Dialog, msg: Incoming, ctx: Context) -> str | None:
         if reply is not None:
             return reply
         return f"这一步在问：{dialog.pending(ctx) or '（见上）'}\n不清楚可以回复「跳过」，不想继续可以说「退出」。"
-    if it.said("yes", "no"):  # an offer made by the last reply (a one-shot beside the dialog) comes first
+    # An offer made by a reply beside the dialog («回复「好的」…») takes a yes or no the pending
+    # question does not: «否» answers «是否已取得…？（是／否）», shown last; «好的» takes the offer.
+    if it.said("yes", "no") and not dialog.accepts(msg, ctx):
         from handlers import offers
 
         accepted = offers.accepted_tool(ctx)

@@ -191,11 +191,13 @@ class EligibilityDialog(Dialog):
         pending = st.pending
         if pending not in FACTS:
             return True
-        if it.is_tool or it.kind == "social":
-            return False
         spec = FACTS[pending]
         if spec.type == "bool":
-            return answer_bool(it.text, pending) is not None
+            # «还没考，明年打算考»: the answer first, whatever the rest sounds like (a tool's own
+            # command word is that tool).
+            return not (it.is_tool and it.match.exact) and answer_bool(it.text, pending) is not None
+        if it.is_tool or it.kind == "social":
+            return False
         if spec.type == "text":
             return (not it.asks and it.kind not in ("question",)) or it.said("inform")
         if it.asks and not _parses(pending, it.text):

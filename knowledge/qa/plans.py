@@ -215,10 +215,15 @@ def detect(question: str, profiles: list[Profile]) -> Named:
     for form, city in _places().items():
         spans += [(s, e, f, "place", city) for s, e, f in _find(q, [form])]
     spans += [(s, e, f, "province", "") for s, e, f in _find(q, lexicon()["province"])]
-    spans += [(s, e, q[s:e], "level", lv) for s, e, lv in level_spans(q)]
+    levels = [(s, e, q[s:e], "level", lv) for s, e, lv in level_spans(q)]
+    spans += levels
     # A span inside a longer one does not count («化工» inside «化工轻纺», «高级» inside «高级工程师»).
     spans = [sp for sp in spans if not any(o[0] <= sp[0] and sp[1] <= o[1] and (o[1] - o[0]) > (sp[1] - sp[0])
                                            for o in spans)]
+    # …but a level inside a series' own form is still named («水利高工» applies for 高级工程师, whatever
+    # title held is said beside it: «…2019年拿的工程师»).
+    implied = [lv for lv in levels if lv not in spans and any(
+        o[3] == "series" and o[0] <= lv[0] and lv[1] <= o[1] for o in spans)]
     everyone = [p.notice for p in profiles]
     facets: list[tuple[str, set[str], bool, str]] = []  # (kind, notices, soft, words)
     series = {sp[4] for sp in spans if sp[3] == "series"}
@@ -242,7 +247,7 @@ def detect(question: str, profiles: list[Profile]) -> Named:
         facets.append(("region", {p.notice for p in profiles if p.provincial}, True,
                        next(sp[2] for sp in spans if sp[3] == "province")))
     named_kinds = {f[0] for f in facets if not f[2]}
-    level = max((sp[4] for sp in spans if sp[3] == "level"), key=LEVEL_ORDER.index, default=None)
+    level = max((sp[4] for sp in [*spans, *implied] if sp[3] == "level"), key=LEVEL_ORDER.index, default=None)
     if level:
         facets.append(("level", {p.notice for p in profiles if not p.levels or level in p.levels}, False, level))
     year = _plan_year(q, spans)
