@@ -22,7 +22,7 @@ from typing import Any
 from handlers import offers, plan_choice
 from handlers.base import Context, Incoming
 from handlers.dialog import Dialog, DialogState
-from knowledge.eligibility.extract import DESCRIBED, answer_bool
+from knowledge.eligibility.extract import DESCRIBED, answer_bool, answers_by_act
 from knowledge.eligibility.facts import (
     ASK_ORDER,
     FACTS,
@@ -173,6 +173,16 @@ class EligibilityDialog(Dialog):
     def expects(self, ctx: Context) -> str | None:
         pending = ctx.state.get("pending")
         return pending if pending in FACTS else None
+
+    def claims(self, msg: Incoming, ctx: Context) -> bool:
+        """«没有取得» to «是否已取得…？»: a yes/no said with the act asked about is the answer, not
+        quitting («不想测了» names no act and still quits)."""
+        it = ctx.it
+        if it is None or it.match.exact or not it.said("quit", "no"):
+            return False
+        st = State.load(ctx)
+        pending = st.pending if st.plan is not None and not st.correcting else None
+        return pending in FACTS and FACTS[pending].type == "bool" and answers_by_act(it.text, pending)
 
     def accepts(self, msg: Incoming, ctx: Context) -> bool:
         it = ctx.it

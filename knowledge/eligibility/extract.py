@@ -293,6 +293,17 @@ _DATE_UNIT = re.compile(r"\s*(?:年|月|日|号|[./-]\d)")
 _YES_NO = re.compile(r"(?:是|是的|不是|对|对的|不对|有|没有|没|否|无|属于|不属于|符合|不符合|嗯|嗯嗯|不)[啊呀呢吧的了]?")
 
 
+def answers_by_act(text: str, fact: str) -> bool:
+    """«没有取得», «还没考»: a yes/no to `fact` said with the act it asks about (or its name) —
+    an answer even where the words read like quitting («不想测了» names no act)."""
+    if answer_bool(text, fact) is None:
+        return False
+    t = re.sub(r"[\W_]+", "", str(text))
+    rest = re.sub(r"^(?:我|本人|他|她)?(?:是|不是|有|没有|没|不|否|已|已经|还没有|还没|尚未|未|还)+", "", t)
+    label_words = {FACTS[fact].label, *FACTS[fact].aliases}
+    return any(rest.startswith(w) for w in cues()["answer_acts"]) or any(w and w in t for w in label_words)
+
+
 def answer_bool(text: str, fact: str) -> bool | None:
     """A yes/no answer to `fact`'s question, or None when the message is something else: 「不是」
     「没有」「考过了」 answer it, 「不测了 太麻烦」 does not (what follows the 不 is no answer)."""

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from knowledge.eligibility.extract import _negated, answer_bool, cues, extract
+from knowledge.eligibility.extract import _negated, answer_bool, answers_by_act, cues, extract
 
 TODAY = dt.date(2026, 12, 1)
 C = cues()
@@ -249,3 +249,11 @@ def test_a_grade_for_every_year_with_one_year_named_apart() -> None:
     # «都是合格，21年是优秀»: 合格 for each year, and 2021 set apart (applied to the plan's years).
     ex = extract("都是合格，21年是优秀", None, TODAY)
     assert ex.facts["assessments"] == ["合格", "合格", "合格"] and ex.assessment_years == {2021: "优秀"}
+
+
+@pytest.mark.parametrize("word", C["answer_acts"])
+def test_a_no_said_with_the_act_asked_about_is_an_answer(word: str) -> None:
+    # «没取得» to «是否已取得业务考试成绩合格证明？» answers it; «不想测了» reads alike and quits.
+    assert answers_by_act(f"没{word}", "business_exam_passed")
+    assert answer_bool(f"没{word}", "business_exam_passed") is False
+    assert not answers_by_act("不想测了", "business_exam_passed")
