@@ -198,6 +198,11 @@ class Retriever:
         q = clean(question)
         return next((w for w in SCOPE.get("other_places", []) if w in q), None)
 
+    @staticmethod
+    def about_place(place: str, text: str) -> bool:
+        """The text is about that place outside Zhejiang: it names it, or all of them («外省»)."""
+        return place in text or any(w in text for w in SCOPE.get("outside_zhejiang", []))
+
     def plans_for(self, plan: str | None) -> list[str]:
         """An explicit plan id (or notice id) → its notices; unknown ids select nothing."""
         if not plan:
@@ -348,7 +353,7 @@ class Retriever:
                 if kind == "other_engineering" and passage is not None and self._says(
                         w, self._notice_text.get(passage.notice, "")):
                     continue
-                if not self._says(w, text):
+                if not self._says(w, text) and not (kind == "other_places" and self.about_place(w, text)):
                     return w
         return None
 

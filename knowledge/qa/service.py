@@ -307,7 +307,7 @@ class QAService:
                     and not r.out_of_scope(q, hits[0].chunk, names=names)):
                 answering[nid] = hits
         if place:
-            answering = {n: hs for n, hs in answering.items() if place in compact(hs[0].chunk.index_text)}
+            answering = {n: hs for n, hs in answering.items() if r.about_place(place, compact(hs[0].chunk.index_text))}
         if not answering:
             best = max((hs for hs in found.values() if hs), key=lambda hs: hs[0].score, default=[])
             return decline(place or None, best)

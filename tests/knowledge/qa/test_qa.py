@@ -462,3 +462,18 @@ def test_a_scope_word_said_apart_from_the_notices_name_is_the_topic(qa_service: 
     # it is what is asked about, and the 评审范围 clause answers.
     ans = qa_service.answer(question)
     assert ans.answered and ans.sources[0].section.startswith("一、评审范围")
+
+
+def test_a_province_is_answered_by_what_the_notices_say_of_every_other_province(qa_service: QAService) -> None:
+    # The notices say «在外省缴纳社保», never «江苏»: that clause answers about 江苏 too.
+    ans = qa_service.answer("我前三年有一年社保是在江苏交的，报化工轻纺高工要额外交什么材料吗")
+    assert ans.answered and "外省" in ans.text and "工作经历佐证栏" in ans.text
+    assert not qa_service.answer("江苏的高工评审费多少").answered  # a rule of that province is not
+
+
+def test_each_word_for_every_other_province_speaks_of_any_of_them() -> None:
+    from knowledge.qa.retrieval import SCOPE, Retriever
+
+    for word in SCOPE["outside_zhejiang"]:
+        assert Retriever.about_place("江苏", f"如在{word}缴纳社保的申报人员")
+    assert not Retriever.about_place("江苏", "本省内申报人员无需再提供社保缴纳证明")
