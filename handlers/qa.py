@@ -19,6 +19,7 @@ from handlers.base import Context, Incoming
 from handlers.interpret import ASK_WORDS, ASKS
 from handlers.plan_choice import remember
 from knowledge.lang.numbers import lexicon
+from knowledge.lang.text import compact
 from knowledge.qa.compose import SEP_
 
 log = logging.getLogger(__name__)
@@ -198,8 +199,12 @@ def _follow_up(ctx: Context, ans: Any, question: str, named: list[str],
     if named and (ans.kind == "clarify" or (not ans.answered and _REDIRECT.search(question))):
         # «水利的呢», «我问的是建设工程的啊 有点笨»: the last question, about the notice named.
         return qa.answer(last, plan=named[0]), last, about
-    # Only a message that asks leans on the last question («问这么多好烦» asks nothing).
-    subject = qa.subject_of(last) if ans.elliptical and ASKS.search(question) else ""
+    # Only a message that asks leans on the last question («问这么多好烦» asks nothing); «也是三年吗»
+    # says it does, even with a figure of its own.
+    leans = ans.elliptical or (_SAME.search(question) is not None and not _REDIRECT.search(question))
+    subject = qa.subject_of(last) if leans and ASKS.search(question) else ""
+    if subject and all(w in compact(question) for w in subject.split()):
+        subject = ""  # «水利那边自评分也是80分吗»: it names that subject itself
     if not subject:
         return ans, question, about
     asked_about = ctx.state.get("last_question_plan")
@@ -212,6 +217,7 @@ def _follow_up(ctx: Context, ans: Any, question: str, named: list[str],
 
 _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
 _REDIRECT = re.compile("|".join(map(re.escape, lexicon()["redirect"])))
+_SAME = re.compile("|".join(map(re.escape, lexicon()["same_as_before"])))
 
 
 def _asks_when(question: str) -> bool:

@@ -88,3 +88,12 @@ def test_a_tool_that_answers_by_opening_is_not_sent_to_the_notices(services) -> 
     from handlers.interpret import _notice_first
 
     assert not _notice_first(services, _tool_match("photo"), "证件照宽高比多少合适")
+
+
+@pytest.mark.parametrize("word", lexicon()["same_as_before"])
+def test_same_as_before_words_lean_on_the_last_question(word: str) -> None:
+    # «矿山那边{word}三年吗» asks the last question's subject again, of another notice or a figure.
+    from handlers.qa import _SAME
+
+    assert _SAME.search(f"矿山那边{word}三年吗")
+    assert not _SAME.search("矿山那边年度考核要几年")
