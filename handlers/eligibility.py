@@ -176,13 +176,15 @@ class EligibilityDialog(Dialog):
 
     def claims(self, msg: Incoming, ctx: Context) -> bool:
         """«没有取得» to «是否已取得…？»: a yes/no said with the act asked about is the answer, not
-        quitting («不想测了» names no act and still quits)."""
+        quitting («不想测了» names no act and still quits); so is a yes («算是吧»)."""
         it = ctx.it
         if it is None or it.match.exact or not it.said("quit", "no"):
             return False
         st = State.load(ctx)
         pending = st.pending if st.plan is not None and not st.correcting else None
-        return pending in FACTS and FACTS[pending].type == "bool" and answers_by_act(it.text, pending)
+        # «算是吧» sounds like «算了» but says yes: a yes is never quitting.
+        return pending in FACTS and FACTS[pending].type == "bool" and (
+            answers_by_act(it.text, pending) or answer_bool(it.text, pending) is True)
 
     def accepts(self, msg: Incoming, ctx: Context) -> bool:
         it = ctx.it

@@ -89,7 +89,7 @@ def _title(part: str, has_date: bool) -> str | None:
     for value, pattern in _TITLES:
         for m in re.finditer(pattern, bare):
             before, after = bare[: m.start()], bare[m.end():]
-            if re.search(r"(?:是|有|聘的?|聘为|评上了?|评了|拿到了?|拿了|拿的|取得了?|获得了?)$", before) or (
+            if re.search(r"(?:是|有|聘的?|聘为|评上了?|评了|拿到了?|拿了|拿的|取得了?|获得了?)(?:一?个)?$", before) or (
                     has_date and re.search(r"(?:评|取得|获得)的$", before)):  # «15年评的工程师»
                 return value
             if not re.sub(r"^(?:我|他|她|本人|现在|目前|已经)+(?:是)?", "", before) and (not after or has_date):
@@ -219,6 +219,10 @@ def _part(part: str, ex: Extracted, pending: str | None, today: dt.date, whole: 
         after = norm[d.span[1]:mentions[i + 1].span[0] if i + 1 < len(mentions) else len(norm)]
         fact = next((f for f in DATE_FACTS if _has(after, c["date_cues"][f])), None) \
             or next((f for f in DATE_FACTS if _has(part, c["date_cues"][f])), None)
+        nouns = [f for f in DATE_FACTS if _has(part, [w for w in c["date_cues"][f] if w not in c["date_verbs"]])]
+        if fact is not None and len(nouns) == 1 and nouns[0] != fact and not _has(
+                after, [w for w in c["date_cues"][fact] if w not in c["date_verbs"]]):
+            fact = nouns[0]  # «技师证是16年拿的»: «拿的» is any title's act, «技师» says whose
         if fact is None and pending in DATE_FACTS and d.precision != "year":
             fact = pending
         appointed = fact == "title_since" and _has(after, c["appointed_cues"]) is not None
@@ -275,6 +279,9 @@ def extract(text: str, pending: str | None = None, today: dt.date | None = None)
     for part in (p for p in _PART.split(t) if p):
         _part(part, ex, pending, today, t)
     _self_score(t, ex)
+    if _has(t, cues()["not_appointed"]):  # «14年拿了个助理工程师 不过厂里没给发聘书»
+        ex.facts["title_appointed"] = False
+        ex.facts.pop("title_since", None)  # the date it was obtained, not appointed: none to count from
     if ex.major and ex.facts.get("specialty") and "education_related" not in ex.facts and (
             ex.major in ex.facts["specialty"] or ex.facts["specialty"] in ex.major):
         ex.facts["education_related"] = True  # «学的电气，一直做电气»

@@ -94,6 +94,11 @@ FACTS: dict[str, FactSpec] = {f.name: f for f in [
        "您是哪年哪月起被聘任为现职称的？", "2018年3月",
        "以聘书或聘任文件上的起聘时间为准，例如「2018年3月」「2018.3」。",
        aliases=("任职时间", "取得时间", "聘任日期")),
+    _f("title_appointed", "bool", "实际聘任",
+       "现职称已被单位实际聘任（有聘书或聘任文件）；只在说了没有聘任时才用到",
+       "您的现职称单位是否已正式聘任（有聘书或聘任文件）？（是／否）", "是",
+       "取得职称资格后，单位发了聘书或聘任文件就是实际聘任；没有发就回答「否」。",
+       aliases=("聘书", "聘任")),
     _f("related_work_years", "number", "工作年限",
        "毕业后从事本专业或相近专业工作的整年年限，计算到计划的截止日期",
        "您毕业后从事本专业或相近专业工作共几年？", "5年",
@@ -598,7 +603,7 @@ def fact_by_label(word: str) -> str | None:
 # most routes need. Only facts that can still change an outcome are asked (knowledge/eligibility/rules.py).
 ASK_ORDER: list[str] = [
     "specialty", "civil_servant", "employer_excluded", "education", "education_related",
-    "current_title", "title_since", "graduation_date", "related_work_years", "ce_credits", "assessments",
+    "current_title", "title_since", "title_appointed", "graduation_date", "related_work_years", "ce_credits", "assessments",
     "employer_type", "from_enterprise", "skill_level", "skill_since", "skill_honours",
     "exceptional_achievements", "registered_certificate", "related_retraining", "currently_appointed",
     "works_in_field", "applies_own_specialty", "self_score", "referees_senior", "project_experience_minimal",

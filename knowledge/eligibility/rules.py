@@ -332,6 +332,9 @@ def _title_years(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
     if current != title:
         return Outcome("fail", _msg(rule, "fail", f"您现有职称为「{TITLES[current]}」，本申报方式要求取得{tname}资格后实际聘任",
                                     title=tname))
+    if env.get("title_appointed") is False:  # «14年拿了个助工 不过厂里没给发聘书»
+        return Outcome("fail", _msg(rule, "fail", f"您说{tname}没有实际聘任（没有聘书或聘任文件），本申报方式要求取得"
+                                                  f"{tname}资格后实际聘任", title=tname))
     group = education_group(env.get("education"), p.get("equivalence"))
     table = p["years"]
     if isinstance(table, dict) and group is None:
@@ -435,6 +438,8 @@ def _exceptional_tenure(env: Env, rule: Rule, p: dict[str, Any]) -> Outcome:
         return Outcome("unknown", f"尚不清楚您现有职称（破格要求任{tname}）", ["current_title"])
     if current != title:
         return Outcome("fail", _msg(rule, "fail", f"您现有职称为「{TITLES[current]}」，破格申报要求任{tname}"))
+    if env.get("title_appointed") is False:
+        return Outcome("fail", _msg(rule, "fail", f"您说{tname}没有实际聘任，破格申报要求任{tname}（以聘任为准）"))
     since = env.get("title_since")
     if since is None:
         return Outcome("unknown", f"尚不清楚您任{tname}的起始时间", ["title_since"])
@@ -524,11 +529,11 @@ CHECK_READS: dict[str, tuple[str, ...]] = {
     "assessments": ("title_since",),
     "specialty_not_excluded": ("specialty",),
     "education": ("education", "education_related", "registered_certificate", "related_retraining"),
-    "title_years": ("current_title", "education", "title_since"),
+    "title_years": ("current_title", "education", "title_since", "title_appointed"),
     "work_years": ("education", "related_work_years", "graduation_date"),
     "skill_years": ("skill_level", "skill_since"),
     "honours": ("skill_honours",),
-    "exceptional_tenure": ("current_title", "title_since", "education", "education_related",
+    "exceptional_tenure": ("current_title", "title_since", "title_appointed", "education", "education_related",
                            "registered_certificate", "related_retraining"),
     "employer": ("employer_type",),
     "title_in": ("current_title",),

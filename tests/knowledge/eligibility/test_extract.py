@@ -257,3 +257,18 @@ def test_a_no_said_with_the_act_asked_about_is_an_answer(word: str) -> None:
     assert answers_by_act(f"没{word}", "business_exam_passed")
     assert answer_bool(f"没{word}", "business_exam_passed") is False
     assert not answers_by_act("不想测了", "business_exam_passed")
+
+
+@pytest.mark.parametrize("word", C["not_appointed"])
+def test_a_title_never_appointed_has_no_appointment_date(word: str) -> None:
+    # «14年拿了个助理工程师 不过厂里{word}»: the title is held, not appointed; 2014 is no 聘任时间.
+    said = facts(f"14年拿了个助理工程师 不过厂里{word}")
+    assert said["title_appointed"] is False and said["current_title"] == "assistant_engineer"
+    assert "title_since" not in said
+
+
+@pytest.mark.parametrize("verb", C["date_verbs"])
+def test_an_act_of_obtaining_dates_the_grade_named_beside_it(verb: str) -> None:
+    # «技师证是16年{verb}»: the act is any title's; «技师» says whose date it is.
+    said = facts(f"技师证是16年{verb}")
+    assert said["skill_since"] == dt.date(2016, 12, 1) and "title_since" not in said

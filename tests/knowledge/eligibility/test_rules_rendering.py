@@ -63,3 +63,14 @@ def test_years_of_a_plan_without_a_stated_cutoff_count_to_the_end_of_its_year(pl
     assert verdict.routes["normal"].eligible is False
     text = render_text(verdict, plan, detail=True)
     assert "2024年12月31日" in text and "申报年度末" in text
+
+
+def test_a_title_never_appointed_meets_no_route_that_counts_its_appointment(plans: dict[str, Plan]) -> None:
+    # «14年拿了个助理工程师 不过厂里没给发聘书»: 正常申报 and 破格 count years of appointment.
+    plan = plans["linping-manufacturing-engineer-2022"]
+    facts = {"current_title": "assistant_engineer", "title_appointed": False, "education": "associate",
+             "skill_level": "technician", "skill_since": "2016-12-01"}
+    verdict = evaluate(plan, facts)
+    assert verdict.routes["normal"].eligible is False and verdict.routes["exceptional"].eligible is False
+    assert "title_since" not in verdict.missing
+    assert "没有实际聘任" in render_text(verdict, plan)
