@@ -38,7 +38,8 @@ _PART = re.compile(r"[，,。；;！!？?：:\n]+|\s{1,}")
 _GRADE = "|".join(sorted(ASSESSMENT_GRADES, key=len, reverse=True))
 _TITLES = (("assistant_engineer", r"助理工程师|助工|初级职称|初级"), ("senior_engineer", r"高级工程师|高工|副高"),
            ("engineer", r"(?<![助理高级])工程师|中级职称|中级"))
-_NOT_A_FIELD = re.compile(r"工程师|职称|什么|哪|申报|这个|那个|了|过|到|现在|年|月|多久|几|测|评|报|吗|呢|单位|公司")
+# «跟现在干的差不多»: a comparison, not a field
+_NOT_A_FIELD = re.compile(r"工程师|职称|什么|哪|申报|这个|那个|了|过|到|现在|年|月|多久|几|测|评|报|吗|呢|单位|公司|差不多|一样")
 
 
 @lru_cache(maxsize=1)
@@ -160,7 +161,7 @@ def _specialty(part: str, ex: Extracted) -> None:
     verbs = "|".join(map(re.escape, c["specialty_verbs"]))
     # Never a verb inside a word («新干线», «干部», «做法»).
     inside = "|".join(map(re.escape, c["not_a_verb"]))
-    m = re.search(rf"(?<!{c['not_a_verb_before']})(?:{verbs})(?!{inside})(?:的是)?([\u4e00-\u9fffA-Za-z]{{2,8}}?)"
+    m = re.search(rf"(?<!{c['not_a_verb_before']})(?:{verbs})(?!{inside})(?:的是)?(?!的)([\u4e00-\u9fffA-Za-z]{{2,8}}?)"
                   r"(?:的|工作|专业|行业|方面|这块|这行|$)", part)
     if m and not _NOT_A_FIELD.search(m.group(1)) and m.group(1) not in c["not_a_field"] and "specialty" not in ex.facts:
         ex.facts["specialty"] = m.group(1)
@@ -243,7 +244,8 @@ def _part(part: str, ex: Extracted, pending: str | None, today: dt.date, whole: 
         # «好像是50多分吧 52»: a bare exact figure right after an approximate one refines it.
         ex.facts["ce_credits"] = q.value
         ex.approx.discard("ce_credits")
-    if q is not None and "ce_credits" not in ex.facts and not numbers.dates(norm, today) and (
+    of_years = q is not None and re.match(r"\s*(?:多|余|来)?\s*(?:年|个月)", norm[q.span[1]:]) is not None
+    if q is not None and "ce_credits" not in ex.facts and not numbers.dates(norm, today) and not of_years and (
             credit_cue or (pending == "ce_credits" and numbers.duration(norm) is None)):
         ex.facts["ce_credits"] = q.value
         if q.approx:
@@ -282,6 +284,9 @@ def extract(text: str, pending: str | None = None, today: dt.date | None = None)
     if _has(t, cues()["not_appointed"]):  # «14年拿了个助理工程师 不过厂里没给发聘书»
         ex.facts["title_appointed"] = False
         ex.facts.pop("title_since", None)  # the date it was obtained, not appointed: none to count from
+    same = _has(t, cues()["same_field"])
+    if ex.major and same and "education_related" not in ex.facts and not re.search(f"(?:不|没){same}", t):
+        ex.facts["education_related"] = True  # «学机电的跟现在干的差不多»
     if ex.major and ex.facts.get("specialty") and "education_related" not in ex.facts and (
             ex.major in ex.facts["specialty"] or ex.facts["specialty"] in ex.major):
         ex.facts["education_related"] = True  # «学的电气，一直做电气»

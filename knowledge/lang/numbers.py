@@ -149,7 +149,7 @@ class Duration:
 
 # Months in a duration always come with 个 («3年7个月», «8个月»): «18年9月» is a date.
 _DURATION = re.compile(
-    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(多|余)?\s*(?:年|周年)(?!度)\s*(多|余)?\s*(?:零)?\s*(?:(\d+(?:\.\d+)?)\s*个\s*(?:多)?\s*月)?"
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(多|余|来)?\s*(?:年|周年)(?!度)\s*(多|余)?\s*(?:零)?\s*(?:(\d+(?:\.\d+)?)\s*个\s*(?:多)?\s*月)?"
     r"|(?<![\d.])(\d+(?:\.\d+)?)\s*个\s*(多)?\s*月")
 
 
@@ -165,12 +165,13 @@ def duration(text: str) -> Duration | None:
             after = t[m.end():m.end() + 4]
             if years >= 100 or any(after.startswith(w) for w in lexicon()["event_after_year"]):
                 continue  # «16年毕业»: the year something happened
-            more = bool(m.group(2) or m.group(3))
+            more = bool(m.group(2) or m.group(3)) and m.group(2) != "来"
             if m.group(4):
                 years += float(m.group(4)) / 12
             elif more:
                 years += 0.5  # «五年多»: more than five, less than six
-            return Duration(round(years, 2), approx=more or hedged(t), span=m.span())
+            # «十来年»: about ten, either way
+            return Duration(round(years, 2), approx=bool(m.group(2) or m.group(3)) or hedged(t), span=m.span())
         if m.group(5) is not None:
             months = float(m.group(5))
             return Duration(round(months / 12, 2), approx=bool(m.group(6)) or hedged(t), span=m.span())

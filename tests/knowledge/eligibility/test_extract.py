@@ -272,3 +272,16 @@ def test_an_act_of_obtaining_dates_the_grade_named_beside_it(verb: str) -> None:
     # «技师证是16年{verb}»: the act is any title's; «技师» says whose date it is.
     said = facts(f"技师证是16年{verb}")
     assert said["skill_since"] == dt.date(2016, 12, 1) and "title_since" not in said
+
+
+@pytest.mark.parametrize("word", C["same_field"])
+def test_a_field_studied_said_to_be_like_the_work_is_related(word: str) -> None:
+    assert facts(f"学机电的，跟现在干的{word}")["education_related"] is True
+    assert "specialty" not in facts(f"学机电的，跟现在干的{word}")  # «的差不多» is no field
+    assert facts(f"学会计的，跟现在干的不{word}").get("education_related") is not True
+
+
+def test_a_length_in_years_never_answers_the_credits_question() -> None:
+    # «十来年» to «…继续教育合计取得多少学分？» is how long they worked, not 10 credits.
+    assert "ce_credits" not in facts("好多年了 毕业就在这个厂 十来年吧", "ce_credits")
+    assert facts("学分大概五十来分吧", "ce_credits")["ce_credits"] == 50

@@ -69,6 +69,8 @@ def test_every_trailing_hedge_marks_a_figure_approximate(hedge: str) -> None:
     ("三年零七个月", 3.58, False),
     ("五年多", 5.5, True),
     ("对口工作五年多了", 5.5, True),
+    ("十来年", 10, True),  # «来»: about ten, either way
+    ("干了二十来年", 20, True),
     ("四年半", 4.5, False),
     ("8个多月", 0.67, True),
     ("干了18年", 18, False),
