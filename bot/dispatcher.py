@@ -233,6 +233,9 @@ def _tool(intent: str, msg: Incoming, ctx: Context, live: Dialog | None) -> str 
         if live is not None and live.name == tool.dialog.name:
             if ctx.it is not None and ctx.it.match.exact:
                 return live.restart(msg, ctx)  # the command word again: start over
+            if ctx.it is not None and ctx.it.asks:
+                # «这个我不知道啊，评价标准在哪看»: a question that sounds like the test, asked in it.
+                return _and_continue(_call(registry.DEFAULT, msg, ctx) or "", live, ctx)
             # «测测看» while the test is on: carry on (「重新开始」 is the word for a fresh start).
             return f"{live.title}正在进行，接着回答就好（重新来请说「重新开始」）。\n{live.pending(ctx) or ''}".rstrip()
         notice = ""

@@ -30,6 +30,7 @@ from knowledge.eligibility.facts import (
     check_date,
     describe,
     fact_by_label,
+    label_and_value,
     parse_fact,
     to_json,
 )
@@ -783,6 +784,11 @@ def _modify(ctx: Context, plans: dict[str, Plan], plan: Plan, what: str) -> str:
         return (f"{_not_looked_at(plan)}{FACTS[fact].label}，不用修改。"
                 f"可以修改的有：{'、'.join(can)}（如「修改{can[0] if can else '学历'}」）。"
                 + ("\n" + again if again else ""))
+    said = label_and_value(what)
+    if said is not None and said[0] == fact and said[1]:
+        value = _value_of(plan, fact, said[1])  # «修改聘任时间 2021年6月»: the new value comes with it
+        if value is not None:
+            return _apply_correction(ctx, plan, fact, value)
     old = st.facts.pop(fact, None)
     st.pending, st.misses, st.done = fact, 0, False
     st.history = [f for f in st.history if f != fact]
@@ -806,6 +812,13 @@ def _correct(ctx: Context, plan: Plan, rest: str) -> str:
     st = State.load(ctx)
     if not rest:
         return "哪一项说错了？可以直接说「我说错了，是硕士」，或「修改学历」。\n" + (_question(ctx, plan) or "")
+    said = label_and_value(rest)
+    if said is not None and said[1]:
+        if said[0] not in facts_used(plan):  # «学分改下 42分» where the plan sets no credits
+            return f"{_not_looked_at(plan)}{FACTS[said[0]].label}，不用修改。\n" + (_question(ctx, plan) or "")
+        value = _value_of(plan, said[0], said[1])  # «学分改下 42分»: the fact is named
+        if value is not None:
+            return _apply_correction(ctx, plan, said[0], value)
     fits: dict[str, tuple[str, Any]] = {}  # kind → (most recent fact of that kind, value)
     for fact in reversed(st.history):
         if fact not in FACTS or FACTS[fact].type in ("text", "list"):
@@ -839,6 +852,16 @@ def _correct(ctx: Context, plan: Plan, rest: str) -> str:
             return _next(ctx, plan)
     return (f"「{rest[:20]}」对不上已回答的问题，没有更改。可以说「修改学历」「修改聘任时间」等再重新回答。\n"
             + (_question(ctx, plan) or ""))
+
+
+def _value_of(plan: Plan, fact: str, text: str) -> Any:
+    """The value a correction gives, or None when the text is no value of that fact."""
+    if FACTS[fact].type == "bool":
+        return answer_bool(text, fact)
+    try:
+        return _parse(plan, fact, text)
+    except FactError:
+        return None
 
 
 def _apply_correction(ctx: Context, plan: Plan, fact: str, value: Any) -> str:

@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 _NUMBER = re.compile(r"第?\s*(\d{1,2})\s*(?:个|项|号|种|条)?")
 # Question form: a question mark or a question word. Tool requests can be questions too
 # («能提醒我吗»): the intent decides first, this only tells a question from a statement.
-_ASK_WORDS = re.compile(r"什么|怎么|咋|怎样|如何|多少|几[号月天年个项份篇分册次]|哪|啥|为什么|为啥|能不能|可不可以|是否|要不要|"
+_ASK_WORDS = re.compile(r"什么|怎么|咋|怎样|如何|多少|几[号月天年个项份篇分册次]|哪|啥|干嘛|为什么|为啥|能不能|可不可以|是否|要不要|"
                         r"有没有|行不行|是不是|算不算|用不用|需不需要|会不会|能否|可否|对吧|是吧")
 ASK_WORDS = _ASK_WORDS
 ASKS = re.compile(rf"[?？]|吗|呢$|{_ASK_WORDS.pattern}")  # a clause or message that asks something
 _ASKS = ASKS
+_REDIRECT = re.compile("|".join(map(re.escape, lexicon()["redirect"])))
 TOOL_KINDS = ("tool",)
 CONTROL = ("yes", "no", "quit", "back", "skip", "restart", "correct")
 
@@ -231,6 +232,10 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     if match.is_question and match.runner_up == "photo" and len(check_stated(text)) >= 2:
         # «照片358*441，50kb的jpg行吗»: a photo described by its figures is for the photo check.
         match = IntentMatch("photo", "tool", match.runner_up_score, 0.0, runner_up=QUESTION)
+    if match.kind == "tool" and not match.exact and _REDIRECT.search(text):
+        # «不是问自评。我是问整个流程，第一步干嘛»: saying what the last question meant is a question
+        # (and the tool it sounded like is not offered back).
+        match = IntentMatch(QUESTION, "question", 0.0, 0.0)
     if _notice_first(services, match, text):
         # «本人述职超过1000字会怎样»: a question about a tool's subject; the notices answer it and
         # the tool is offered beside the answer.

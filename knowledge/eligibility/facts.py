@@ -599,6 +599,22 @@ def fact_by_label(word: str) -> str | None:
     return None
 
 
+_CHANGE_WORDS = re.compile(r"改成|改为|改一下|改下|改|更正为|更正|应该是|其实是|实际是|是")
+
+
+def label_and_value(text: str) -> tuple[str, str] | None:
+    """«聘任时间 2021年6月», «学分改下 42分» → (the fact named, what is said of it): the longest
+    label or alias in the text, and the text without it and the words of changing."""
+    t = _norm(text)
+    names = sorted(((w, spec.name) for spec in FACTS.values() for w in (spec.label, *spec.aliases) if len(w) >= 2),
+                   key=lambda x: -len(x[0]))
+    found = next(((w, name) for w, name in names if w in t), None)
+    if found is None:
+        return None
+    rest = _CHANGE_WORDS.sub(" ", t.replace(found[0], " ", 1))
+    return found[1], re.sub(r"[\s，,。：:]+", " ", rest).strip()
+
+
 # The order the dialog asks in: disqualifiers that end the test early first, then the facts
 # most routes need. Only facts that can still change an outcome are asked (knowledge/eligibility/rules.py).
 ASK_ORDER: list[str] = [

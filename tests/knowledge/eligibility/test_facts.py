@@ -184,3 +184,15 @@ def test_employer_kind_answers_the_excluded_employer_question(text: str, value: 
 def test_employer_kinds_that_may_be_excluded_are_asked_about(text: str, asks: str) -> None:
     with pytest.raises(FactError, match=asks):
         parse_fact("employer_excluded", text)
+
+
+@pytest.mark.parametrize(("text", "fact", "value"), [
+    ("聘任时间 2021年6月", "title_since", "2021年6月"),
+    ("学分改下 42分", "ce_credits", "42分"),
+    ("继续教育学分应该是42分", "ce_credits", "42分"),
+    ("学历", "education", ""),  # named, nothing said of it: «修改学历» asks again
+])
+def test_a_correction_names_its_fact_and_says_the_new_value(text: str, fact: str, value: str) -> None:
+    from knowledge.eligibility.facts import label_and_value
+
+    assert label_and_value(text) == (fact, value)
