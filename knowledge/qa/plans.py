@@ -234,15 +234,17 @@ def detect(question: str, profiles: list[Profile]) -> Named:
     # A city named is also the city of the notices of its districts («杭州» → the 临平区 notice).
     regions = {sp[4] for sp in spans if sp[3] == "region"} | {
         p.notice for p in profiles for w in region_words if places.get(w) == w and p.city == w}
-    for form, city in dict.fromkeys((sp[2], sp[4]) for sp in spans if sp[3] == "place"):
-        if form not in region_words:
-            # A place no notice is named after: its city's notices, the provincial ones, and those
-            # whose text names it (the 嘉兴 notice lists 海宁市 among its counties).
-            fits = {p.notice for p in profiles if p.provincial or p.city == city or form in p.text}
-            facets.append(("place", fits, False, form))
     if regions:
         soft = all(w in lexicon()["province"] for w in region_words)
         facets.append(("region", regions, soft, "/".join(sorted(region_words))))
+    for form, city in dict.fromkeys((sp[2], sp[4]) for sp in spans if sp[3] == "place"):
+        if form not in region_words:
+            # A place no notice is named after: its city's notices, the provincial ones, and those
+            # whose text names it (the 嘉兴 notice lists 海宁市 among its counties). Beside a region
+            # a notice is named after, it is where something happened («之前在绍兴交的社保，能用我们
+            #单位报杭州的吗»), not a second notice asked for.
+            fits = {p.notice for p in profiles if p.provincial or p.city == city or form in p.text}
+            facets.append(("place", fits, bool(regions), form))
     if any(sp[3] == "province" for sp in spans) and not regions:
         facets.append(("region", {p.notice for p in profiles if p.provincial}, True,
                        next(sp[2] for sp in spans if sp[3] == "province")))

@@ -56,6 +56,8 @@ def test_thin_front_matter_is_completed_from_the_title(profiles: list[Profile]) 
     ("杭州制造业工程师", ["linping"]),  # a city names the notices of its districts
     ("我是龙泉的，丽水环境工程师受理点电话", ["city-eco"]),  # a county the notice lists
     ("我学的是化工，现在在丽水做环境监测，能报工程师吗", ["city-eco"]),  # a background, not the plan
+    # Another place beside a region a notice is named after is where something happened.
+    ("之前在湖州交的社保，能用我们单位报丽水环保工程师吗", ["city-eco"]),
 ])
 def test_questions_name_the_notices_they_are_about(profiles: list[Profile], question: str,
                                                    notices: list[str]) -> None:
