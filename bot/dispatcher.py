@@ -233,11 +233,13 @@ def _tool(intent: str, msg: Incoming, ctx: Context, live: Dialog | None) -> str 
         if live is not None and live.name == tool.dialog.name:
             if ctx.it is not None and ctx.it.match.exact:
                 return live.restart(msg, ctx)  # the command word again: start over
-            if ctx.it is not None and ctx.it.asks:
-                # «这个我不知道啊，评价标准在哪看»: a question that sounds like the test, asked in it.
+            if ctx.it is not None and ctx.it.asks and ctx.services.qa.answer(ctx.it.question or msg.text).answered:
+                # «这个我不知道啊，评价标准在哪看»: a question that sounds like the test, asked in it,
+                # which the notices answer («我这个情况是不是只能走破格» is what the test will tell).
                 return _and_continue(_call(registry.DEFAULT, msg, ctx) or "", live, ctx)
             # «测测看» while the test is on: carry on (「重新开始」 is the word for a fresh start).
-            return f"{live.title}正在进行，接着回答就好（重新来请说「重新开始」）。\n{live.pending(ctx) or ''}".rstrip()
+            return (f"{live.title}正在进行，接着回答就好，答完就能看到结论（重新来请说「重新开始」）。\n"
+                    f"{live.pending(ctx) or ''}").rstrip()
         notice = ""
         if live is not None:
             notice = f"已结束{live.title}。\n"
