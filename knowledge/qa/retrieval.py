@@ -288,6 +288,11 @@ class Retriever:
         # «评审费» against «…评审结束后…»: the generic act «评审» alone says nothing of the fee.
         return sum(g in text and g not in GENERIC_ACTS for g in grams) / len(grams)
 
+    @staticmethod
+    def credit(word: str, text: str) -> float:
+        """How much of the word a text holds (see `_credit`): 1 when it is there in any of its forms."""
+        return Retriever._credit(word, norm(text))
+
     def known(self, words: list[str], notices: list[str]) -> list[str]:
         """The topic words these notices use at all (a colloquial or unknown word is no evidence).
         A word found only across two of the notices' words is not used by them: «员工» in

@@ -25,6 +25,7 @@ from knowledge import index as kindex
 from knowledge.lang.numbers import lexicon, to_arabic
 from knowledge.lang.text import compact
 from knowledge.qa import compose
+from knowledge.qa.checks import figure_check
 from knowledge.qa.compose import Answer, Source
 from knowledge.qa.plans import LEVEL_ORDER, Named, detect, levels_in, naming_spans
 from knowledge.qa.retrieval import ADDRESS, GENERIC_ACTS, WHEN, Hit, Mode, Retriever, answer_type, asked_at
@@ -332,6 +333,11 @@ class QAService:
                 body, _, cite = text.rpartition("\n" + compose.CITE_PREFIX)
                 text = (f"只有《{r.by_notice[order[0]].title}》写明：\n{body}\n其他通知未写明。"
                         f"\n{compose.CITE_PREFIX}{cite}")
+            # «矿山那边也是三年吗»: a figure to check gets 是的 / 不是 before the passage.
+            lead = figure_check(q, text.rpartition("\n" + compose.CITE_PREFIX)[0] or text,
+                                [w for w in words if not any(ch.isdigit() for ch in w)], r.credit)
+            if lead:
+                text = f"{lead}\n{text}"
         else:
             groups = [(r.by_notice[n], self._stating(answering[n], wants)) for n in order]
             budget = compose.plan_budget(self.settings.answer_max_chars)
