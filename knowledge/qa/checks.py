@@ -18,6 +18,7 @@ UNITS = ("个工作日", "工作日", "个月", "学时", "学分", "年", "项"
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(" + "|".join(UNITS) + r")(以上|以内|以下|及以上)?")
 # Words a notice puts before a figure («不少于5个工作日», «满4年»): where its quote begins.
 _LEADS = ("不少于", "不超过", "不低于", "至少", "合计", "满", "限", "共", "达到")
+_CLOSES = re.compile(r"(?:以上|以内|以下|及以上)?(?:合格|就行|就够|就可以)?(?:吗|么|对吧|是吧|对吗|吧)?[？?。！!~\s]*$")
 _SENTENCES = re.compile(r"[。；;！!？?\n]")
 _CLAUSES = re.compile(r"[，,：:]")
 
@@ -59,9 +60,11 @@ def figure_check(question: str, passage: str, subject: list[str],
     q = to_arabic(question)
     if not _YES_NO.search(q):
         return None
-    # The figure must be in the clause that asks («论文我有三篇 都要传吗» checks no figure).
-    asked = _figures(re.split(r"[，,。；;\s]+", q.strip(" ？?。！!"))[-1])
-    if len(asked) != 1:
+    # The figure must be what the clause asks about: it closes the question («要交两份吗», «要5年
+    #合格吗»). «论文我有三篇 都要传吗», «聘工程师4年能破格吗» ask something else of a figure given.
+    clause = re.split(r"[，,。；;\s]+", q.strip(" ？?。！!~"))[-1]
+    asked = _figures(clause)
+    if len(asked) != 1 or not _CLOSES.match(clause[clause.rfind(asked[0][1]) + len(asked[0][1]):]):
         return None
     value, unit, _ = asked[0]
     sentences = _best([s for s in _SENTENCES.split(to_arabic(passage)) if s.strip()], subject, credit)

@@ -32,6 +32,7 @@ def test_the_sentence_about_the_subject_is_the_one_read() -> None:
     "本科要5年还是7年吗",  # two figures asked
     "2022年的通知还管用吗",  # a calendar year is no figure
     "本科我读了5年 都算吗",  # the figure is the asker's, the clause that asks checks none
+    "本科聘工程师4年能破格吗",  # a figure given, and something else asked of it
 ])
 def test_nothing_is_claimed_when_no_single_figure_is_checked(question: str) -> None:
     assert check(question, LINPING, ["本科"]) is None
