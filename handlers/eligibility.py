@@ -586,7 +586,12 @@ def _echo(facts: dict[str, Any], head: str, approx: set[str] | None = None, arro
 
 
 def _parse(plan: Plan, fact: str, value: Any) -> Any:
-    """A value for `fact`; dates must also precede the plan's cut-off they are counted to."""
+    """A value for `fact`; dates must also precede the plan's cut-off they are counted to. A yes/no
+    is read as answers are («刚说了，在聘», «还没考»)."""
+    if FACTS[fact].type == "bool" and fact not in DESCRIBED and isinstance(value, str):
+        said = answer_bool(value, fact)
+        if said is not None:
+            return said
     parsed = parse_fact(fact, value)
     if FACTS[fact].type == "date":
         check_date(fact, parsed, plan.as_of)
@@ -823,6 +828,8 @@ def _correct(ctx: Context, plan: Plan, rest: str) -> str:
     for fact in reversed(st.history):
         if fact not in FACTS or FACTS[fact].type in ("text", "list"):
             continue
+        if FACTS[fact].type == "bool" and re.search(r"\d", rest):
+            continue  # «是19年9月不是7月» is a date said again, not a yes to a yes/no question
         try:
             value = _parse(plan, fact, rest) if FACTS[fact].type != "bool" else answer_bool(rest, fact)
         except FactError:

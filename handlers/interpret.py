@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from knowledge.eligibility.extract import Extracted, extract
+from knowledge.eligibility.facts import corrects_a_fact
 from knowledge.lang.intents import QUESTION, IntentMatch, command_form
 from knowledge.lang.numbers import lexicon, nfkc, to_arabic
 from knowledge.lang.text import get_tokenizer, strip_chatter
@@ -236,12 +237,15 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
         # «不是问自评。我是问整个流程，第一步干嘛»: saying what the last question meant is a question
         # (and the tool it sounded like is not offered back).
         match = IntentMatch(QUESTION, "question", 0.0, 0.0)
+    if not match.exact and match.intent != "correct" and corrects_a_fact(text):
+        # «项目经历那题你记错了，我答的是否»: a fact named and said to be wrong corrects it.
+        match = IntentMatch("correct", "control", match.score, match.margin, runner_up=match.intent)
     if _notice_first(services, match, text):
         # «本人述职超过1000字会怎样»: a question about a tool's subject; the notices answer it and
         # the tool is offered beside the answer.
         also = match.intent
         match = IntentMatch(QUESTION, "question", 0.0, 0.0, runner_up=match.intent, runner_up_score=match.score)
-    if match.intent == "correct" and not match.exact and _ASK_WORDS.search(text):
+    if match.intent == "correct" and not match.exact and _ASK_WORDS.search(text) and not corrects_a_fact(text):
         # A correction states the right value; «学分不够怎么办», «学分是从哪年开始算的» ask one.
         match = IntentMatch(QUESTION, "question", 0.0, 0.0, runner_up=match.intent, runner_up_score=match.score)
     rest = ""

@@ -281,6 +281,11 @@ def extract(text: str, pending: str | None = None, today: dt.date | None = None)
     for part in (p for p in _PART.split(t) if p):
         _part(part, ex, pending, today, t)
     _self_score(t, ex)
+    for part in (re.sub(r"[\W_]+", "", p) for p in _PART.split(t) if p):
+        for fact in (f for f, spec in FACTS.items() if spec.type == "bool" and f not in DESCRIBED and f not in ex.facts):
+            said = _said_by_name(part, fact)  # «今年还在聘»: a yes/no fact said by its own name
+            if said is not None:
+                ex.facts[fact] = said
     if _has(t, cues()["not_appointed"]):  # «14年拿了个助理工程师 不过厂里没给发聘书»
         ex.facts["title_appointed"] = False
         ex.facts.pop("title_since", None)  # the date it was obtained, not appointed: none to count from
@@ -316,6 +321,21 @@ def answers_by_act(text: str, fact: str) -> bool:
     return any(rest.startswith(w) for w in cues()["answer_acts"]) or any(w and w in t for w in label_words)
 
 
+def _said_by_name(t: str, fact: str) -> bool | None:
+    """«还在聘», «刚说了，在聘»: the fact's own name said as the answer (a predicate like «在聘»),
+    with «还／仍／一直» or «刚说了» before it; «没在聘» says no. None when it is not so said."""
+    names = sorted((w for w in (FACTS[fact].label, *FACTS[fact].aliases) if len(w) >= 2), key=len, reverse=True)
+    hit = next((w for w in names if t.endswith(w) or t.endswith(w + "了") or t.endswith(w + "着")), None)
+    if hit is None:
+        return None
+    before = t[: t.rfind(hit)]
+    if re.search(r"(?:不|没|没有|未)(?:再|还)?$", before):
+        return False
+    if re.fullmatch(r"(?:刚说了|都说了|说了|我说了)?(?:我|他|她)?(?:还|仍|一直|仍然|依然|现在|目前|今年)*(?:是)?", before):
+        return True
+    return None
+
+
 def answer_bool(text: str, fact: str) -> bool | None:
     """A yes/no answer to `fact`'s question, or None when the message is something else: 「不是」
     「没有」「考过了」 answer it, 「不测了 太麻烦」 does not (what follows the 不 is no answer)."""
@@ -326,6 +346,9 @@ def answer_bool(text: str, fact: str) -> bool | None:
     if len(first) == 2 and _YES_NO.fullmatch(first[0]) and not _has(first[1], numbers.lexicon()["redirect"]):
         # «不是，民营企业», «是的，一直在岗»: the answer first, then what it is about.
         return answer_bool(first[0], fact)
+    said = _said_by_name(t, fact)
+    if said is not None:
+        return said
     try:
         value = parse_fact(fact, t) if FACTS[fact].type == "bool" else None
     except FactError:

@@ -93,7 +93,7 @@ FACTS: dict[str, FactSpec] = {f.name: f for f in [
        "取得并实际聘任现职称（如助理工程师）的日期（YYYY-MM-DD）",
        "您是哪年哪月起被聘任为现职称的？", "2018年3月",
        "以聘书或聘任文件上的起聘时间为准，例如「2018年3月」「2018.3」。",
-       aliases=("任职时间", "取得时间", "聘任日期")),
+       aliases=("任职时间", "取得时间", "聘任日期", "聘的时间", "聘用时间", "聘的时候")),
     _f("title_appointed", "bool", "实际聘任",
        "现职称已被单位实际聘任（有聘书或聘任文件）；只在说了没有聘任时才用到",
        "您的现职称单位是否已正式聘任（有聘书或聘任文件）？（是／否）", "是",
@@ -145,7 +145,7 @@ FACTS: dict[str, FactSpec] = {f.name: f for f in [
        aliases=("破格",)),
     _f("currently_appointed", "bool", "当年在聘", "申报当年仍在聘现任专业技术职务",
        "申报当年您是否仍被聘任在现专业技术职务上？（是／否）", "是",
-       "以聘书或聘任文件为准，申报当年仍在聘回答「是」。"),
+       "以聘书或聘任文件为准，申报当年仍在聘回答「是」。", aliases=("在聘", "聘着")),
     _f("self_score", "number", "自评分", "按计划所附打分表／评分表计算的自评分",
        "按评分表自评，您的自评分是多少分？", "85分", "按通知所附评分表逐项计分后的合计，回答数字即可。"),
     _f("referees_senior", "bool", "推荐人",
@@ -599,7 +599,19 @@ def fact_by_label(word: str) -> str | None:
     return None
 
 
-_CHANGE_WORDS = re.compile(r"改成|改为|改一下|改下|改|更正为|更正|应该是|其实是|实际是|是")
+# The words around a correction («项目经历那题你记错了，我答的是否»): what is left is the value.
+_CHANGE_WORDS = re.compile(r"你?(?:说|记|搞|弄|填)?错了|[那这](?:一?题|一项|个)|我(?:答|说)的(?:是)?|改成|改为|改回|改一下|改下|改|"
+                           r"更正为|更正|应该是|其实是|实际是|应该|是")
+
+
+_MARKS_A_CORRECTION = re.compile(r"(?:说|记|搞|弄|填|答)错了|改成|改为|改回|改一下|改下|更正")
+
+
+def corrects_a_fact(text: str) -> bool:
+    """«项目经历那题你记错了，我答的是否»: a fact named with a word of correcting it."""
+    said = label_and_value(text) if _MARKS_A_CORRECTION.search(_norm(text)) else None
+    # …and says the right value («我答的是否»), not asking about it («学分算错了怎么办»)
+    return said is not None and bool(said[1]) and not re.search(r"怎么|咋|如何|吗|呢|哪|啥|什么", said[1])
 
 
 def label_and_value(text: str) -> tuple[str, str] | None:
@@ -611,7 +623,8 @@ def label_and_value(text: str) -> tuple[str, str] | None:
     found = next(((w, name) for w, name in names if w in t), None)
     if found is None:
         return None
-    rest = _CHANGE_WORDS.sub(" ", t.replace(found[0], " ", 1))
+    rest = re.sub(r"(?:而?不是|并非)[^，,。；;\s]*", " ", t.replace(found[0], " ", 1))  # «不是7月»: the old value
+    rest = re.sub(r"^[\s哦噢嗯啊]*(?:对了)?|(?:^|\s)我(?=\s|$)", " ", _CHANGE_WORDS.sub(" ", rest))
     return found[1], re.sub(r"[\s，,。：:]+", " ", rest).strip()
 
 

@@ -285,3 +285,10 @@ def test_a_length_in_years_never_answers_the_credits_question() -> None:
     # «十来年» to «…继续教育合计取得多少学分？» is how long they worked, not 10 credits.
     assert "ce_credits" not in facts("好多年了 毕业就在这个厂 十来年吧", "ce_credits")
     assert facts("学分大概五十来分吧", "ce_credits")["ce_credits"] == 50
+
+
+@pytest.mark.parametrize(("text", "value"), [("今年还在聘", True), ("刚说了，在聘", True), ("没在聘了", False)])
+def test_a_yes_no_fact_said_by_its_own_name(text: str, value: bool) -> None:
+    # «在聘» is the fact's name and its predicate: said with «还», «刚说了», or negated.
+    assert answer_bool(text, "currently_appointed") is value
+    assert facts(f"员工A，硕士，{text}").get("currently_appointed") is value

@@ -191,8 +191,22 @@ def test_employer_kinds_that_may_be_excluded_are_asked_about(text: str, asks: st
     ("学分改下 42分", "ce_credits", "42分"),
     ("继续教育学分应该是42分", "ce_credits", "42分"),
     ("学历", "education", ""),  # named, nothing said of it: «修改学历» asks again
+    ("项目经历那题你记错了，我答的是否", "project_experience_minimal", "否"),
+    ("哦对了 聘的时间我记错了，是19年9月不是7月", "title_since", "19年9月"),  # the denied value goes
 ])
 def test_a_correction_names_its_fact_and_says_the_new_value(text: str, fact: str, value: str) -> None:
     from knowledge.eligibility.facts import label_and_value
 
     assert label_and_value(text) == (fact, value)
+
+
+@pytest.mark.parametrize(("text", "corrects"), [
+    ("项目经历那题你记错了，我答的是否", True),
+    ("学分改下 42分", True),
+    ("学分算错了怎么办", False),  # asks about it
+    ("我记错了", False),  # names no fact: the dialog asks which
+])
+def test_a_correction_is_told_by_a_fact_named_as_wrong_with_its_value(text: str, corrects: bool) -> None:
+    from knowledge.eligibility.facts import corrects_a_fact
+
+    assert corrects_a_fact(text) is corrects
