@@ -22,6 +22,7 @@ from typing import Any
 from handlers import offers, plan_choice
 from handlers.base import Context, Incoming
 from handlers.dialog import Dialog, DialogState
+from handlers.interpret import ASK_WORDS
 from knowledge.eligibility.extract import DESCRIBED, answer_bool, answers_by_act
 from knowledge.eligibility.facts import (
     ASK_ORDER,
@@ -196,6 +197,8 @@ class EligibilityDialog(Dialog):
             return True
         if st.plan is None:
             plans = _plans(ctx)
+            if re.search(r"吗|么", it.text) or ASK_WORDS.search(it.text):
+                return False  # «那矿山的呢 也是这样吗»: a question about that notice, not the choice
             return bool(it.number or [p for p in it.plans if p in plans] or it.text in plans)
         if it.asks and it.kind == "question":
             return False  # a question mid-test is answered, and the test waits
@@ -592,7 +595,14 @@ def _parse(plan: Plan, fact: str, value: Any) -> Any:
         said = answer_bool(value, fact)
         if said is not None:
             return said
-    parsed = parse_fact(fact, value)
+    try:
+        parsed = parse_fact(fact, value)
+    except FactError:
+        # «哪有那么牛 没有hhh»: the answer closes a message that opens with something else.
+        parts = [p for p in re.split(r"[，,。；;\s]+", str(value)) if p] if isinstance(value, str) else []
+        if len(parts) < 2:
+            raise
+        parsed = parse_fact(fact, parts[-1])
     if FACTS[fact].type == "date":
         check_date(fact, parsed, plan.as_of)
     return parsed

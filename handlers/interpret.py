@@ -35,6 +35,12 @@ ASK_WORDS = _ASK_WORDS
 ASKS = re.compile(rf"[?？]|吗|呢$|{_ASK_WORDS.pattern}")  # a clause or message that asks something
 _ASKS = ASKS
 _REDIRECT = re.compile("|".join(map(re.escape, lexicon()["redirect"])))
+_RHETORICAL = re.compile("|".join(map(re.escape, lexicon()["rhetorical"])))
+
+
+def asks(text: str) -> bool:
+    """The text asks something (a question mark or word), not counting a rhetorical «哪有那么…»."""
+    return bool(_ASKS.search(_RHETORICAL.sub("", text)))
 TOOL_KINDS = ("tool",)
 CONTROL = ("yes", "no", "quit", "back", "skip", "restart", "correct")
 
@@ -101,7 +107,7 @@ class Interpretation:
     @property
     def asks(self) -> bool:
         """Reads as a question (a question mark or a question word)."""
-        return bool(_ASKS.search(self.text))
+        return asks(self.text)
 
     @property
     def bare(self) -> bool:
@@ -257,7 +263,7 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
     m = _NUMBER.fullmatch(command_form(text))
     number = int(m.group(1)) if m else None
     # A bare value («48», «17年7月») answers the question being asked, unless the message asks something.
-    facts = extract(text, None if _ASKS.search(text) else pending_fact, _today(ctx))
+    facts = extract(text, None if asks(text) else pending_fact, _today(ctx))
     if (match.is_question and match.runner_up == "eligibility" and model is not None
             and match.runner_up_score >= model.min_score and len(facts.facts) >= 2):
         # «我是大专，做了8年电气，临平的，有戏吗»: the facts stated back the self-test the wording

@@ -207,7 +207,7 @@ YES_WORDS = ("是", "是的", "有", "对", "对的", "yes", "y", "true", "1", "
 
 # Hedges people wrap answers in (「大概四年半吧」「差不多50分」「对口啊」); stripped before parsing.
 _HEDGE_HEAD = re.compile(r"^(?:大概|大约|约莫|约|差不多|估计|应该是|应该|可能是|可能|好像是|好像|大致|基本上)")
-_HEDGE_TAIL = re.compile(r"(?:左右|上下|的样子|吧|啊|呢|呀|嘛|哈|哦|喔|了)+$")
+_HEDGE_TAIL = re.compile(r"(?:左右|上下|的样子|吧|啊|呢|呀|嘛|哈|哦|喔|了|[hH]{2,}|嘿嘿|呵呵)+$")  # «没有hhh»
 
 
 def strip_hedges(text: Any) -> str:

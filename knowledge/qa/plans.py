@@ -66,7 +66,9 @@ def level_spans(text: str) -> list[tuple[int, int, str]]:
                                            for o in found)]
     counters = "|".join(map(re.escape, lexicon()["person_counters"]))
     people = re.compile(rf"(?:几|两|\d+|[一二三四五六七八九十]+)\s*(?:{counters})(?:具有|有)?$")
-    return [sp for sp in found if not people.search(text[max(0, sp[0] - 6): sp[0]])]
+    acts = tuple(lexicon()["person_acts"])
+    return [sp for sp in found if not people.search(text[max(0, sp[0] - 6): sp[0]])
+            and not text[sp[1]:].startswith(acts)]
 
 
 def levels_in(text: str) -> list[str]:

@@ -47,6 +47,7 @@ ANSWER_CACHE_SIZE = 2048
 # «哪些材料», «都要传什么»: the question asks for a whole list.
 _ATTACHMENT_REF = re.compile(r"(?:详见|见|按照?|参照)附件(\d{1,2})")  # in the compact form
 _INCLUSION = frozenset(lexicon()["inclusion"])
+_FIGURE_WORD = re.compile(r"\d+(?:\.\d+)?[个名位份项篇年天分次本张页]")
 _FORECAST = re.compile("|".join(map(re.escape, lexicon()["forecast_markers"])))
 _FORECAST_TEXT = ("收录的通知只写了已经确定的安排，没有说今后会不会再调整，我不能凭猜测回答；"
                   "如有变化，主管部门会另发通知。")
@@ -290,7 +291,8 @@ class QAService:
         # of a notice that never mentions them is declined, not answered from its other words).
         known = r.known(words, list(r.by_notice) if "plan" in named.facets else candidates)
         # The level named, in a notice of several levels, picks the passage; it is not the topic.
-        refine = [w for w in known if levels_in(w)]
+        # …and so does a figure the question checks («要两个高工吗» → «2个»; the notice may say «2名»).
+        refine = [w for w in known if levels_in(w) or _FIGURE_WORD.fullmatch(w)]
         known = [w for w in known if w not in refine]
         forecast = _FORECAST.search(compact(q)) is not None
         if not known:  # nothing the question is about is in these notices

@@ -97,3 +97,12 @@ def test_same_as_before_words_lean_on_the_last_question(word: str) -> None:
 
     assert _SAME.search(f"矿山那边{word}三年吗")
     assert not _SAME.search("矿山那边年度考核要几年")
+
+
+@pytest.mark.parametrize("word", lexicon()["rhetorical"])
+def test_a_rhetorical_where_asks_nothing(word: str) -> None:
+    # «哪有那么牛 没有hhh» answers; «哪» there asks nothing.
+    from handlers.interpret import asks
+
+    assert not asks(f"{word}厉害 没有")
+    assert asks("哪有证件照要求")

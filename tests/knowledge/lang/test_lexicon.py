@@ -82,6 +82,13 @@ def test_a_level_counted_as_people_names_no_level(counter: str) -> None:
     assert levels_in(f"这{counter}高工的条件") == ["高级工程师"]  # … but «这个» counts nobody
 
 
+@pytest.mark.parametrize("act", LEX["person_acts"])
+def test_a_level_doing_what_a_referee_does_names_no_level(act: str) -> None:
+    # «找外单位的高工签字»: a referee, not the level applied for.
+    assert levels_in(f"找外单位的高工{act}行不行") == []
+    assert levels_in("外单位的高工评审费多少") == ["高级工程师"]
+
+
 @pytest.mark.parametrize("form", LEX["province"])
 def test_province_form_names_the_provincial_notices_only_softly(form: str) -> None:
     province = Profile.from_meta("prov", {"title": "2022年度浙江省水利专业高级工程师申报指引", "region": "浙江省",
