@@ -243,7 +243,8 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
         # «不是问自评。我是问整个流程，第一步干嘛»: saying what the last question meant is a question
         # (and the tool it sounded like is not offered back).
         match = IntentMatch(QUESTION, "question", 0.0, 0.0)
-    if not match.exact and match.intent != "correct" and corrects_a_fact(text):
+    fixes = not match.exact and corrects_a_fact(text)  # a fact named as wrong, with its value
+    if fixes and match.intent != "correct":
         # «项目经历那题你记错了，我答的是否»: a fact named and said to be wrong corrects it.
         match = IntentMatch("correct", "control", match.score, match.margin, runner_up=match.intent)
     if _notice_first(services, match, text):
@@ -251,7 +252,7 @@ def interpret(msg: Incoming, ctx: Context, pending_fact: str | None = None) -> I
         # the tool is offered beside the answer.
         also = match.intent
         match = IntentMatch(QUESTION, "question", 0.0, 0.0, runner_up=match.intent, runner_up_score=match.score)
-    if match.intent == "correct" and not match.exact and _ASK_WORDS.search(text) and not corrects_a_fact(text):
+    if match.intent == "correct" and not match.exact and _ASK_WORDS.search(text) and not fixes:
         # A correction states the right value; «学分不够怎么办», «学分是从哪年开始算的» ask one.
         match = IntentMatch(QUESTION, "question", 0.0, 0.0, runner_up=match.intent, runner_up_score=match.score)
     rest = ""
