@@ -20,6 +20,7 @@ from knowledge.lang.intents import QUESTION, IntentMatch, command_form
 from knowledge.lang.numbers import lexicon, nfkc, to_arabic
 from knowledge.lang.text import get_tokenizer, strip_chatter
 from knowledge.photo import check_stated
+from knowledge.qa.checks import states_figure
 
 if TYPE_CHECKING:
     from handlers.base import Context, Incoming
@@ -36,6 +37,7 @@ ASKS = re.compile(rf"[?？]|吗|呢$|{_ASK_WORDS.pattern}")  # a clause or messa
 _ASKS = ASKS
 _REDIRECT = re.compile("|".join(map(re.escape, lexicon()["redirect"])))
 _RHETORICAL = re.compile("|".join(map(re.escape, lexicon()["rhetorical"])))
+_YES_NO_OR_ASKS = re.compile(rf"{_ASK_WORDS.pattern}|吗|没事吧|可以吧|行吧")
 
 
 def asks(text: str) -> bool:
@@ -190,9 +192,12 @@ def _after_quit(services: Any, text: str) -> str:
 def _notice_first(services: Any, match: IntentMatch, text: str) -> bool:
     model = _model(services)
     spec = model.specs.get(match.intent) if model is not None else None
-    if (spec is None or not spec.notice_first or match.exact or not _ASK_WORDS.search(text)
-            or any(w in text for k in ("requests", "own") for w in lexicon()["chatter"][k])):
+    chatter = lexicon()["chatter"]
+    if (spec is None or not spec.notice_first or match.exact or not _YES_NO_OR_ASKS.search(text)
+            or any(w in text for w in chatter["requests"])):
         return False
+    if any(w in text for w in chatter["own"]) and not states_figure(text):
+        return False  # «我工作满几年了»: the tool works it out; «我写了1100字 超了没事吧» knows its figure
     # Only when the notices say something on it (the answer is cached for the Q&A that follows).
     try:
         return bool(services.qa.answer(text).answered)

@@ -51,3 +51,24 @@ def test_each_unit_is_compared_with_the_same_unit(unit: str) -> None:
 def test_answers_lead_with_yes_or_no(qa_service: QAService) -> None:
     ans = qa_service.answer("水利高工代表性业绩最多5项吗")
     assert ans.answered and ans.text.startswith("是的，通知写的是「合计不超过5项」")
+
+
+@pytest.mark.parametrize(("question", "lead"), [
+    ("述职我写了1100字 超了一点没事吧", "不符合：通知写的是「限1000字以内」，您说的是1100字。"),
+    ("述职写了800字行不行", "按通知写的「限1000字以内」，您说的800字符合这一条。"),
+    ("我估计自己就80来分 那还能走自评吗", None),  # no bound in the passage below: nothing claimed
+])
+def test_a_figure_of_ones_own_is_set_against_the_bound_stated(question: str, lead: str | None) -> None:
+    assert check(question, "其中“本人述职”内容为专业工作业绩情况（限1000字以内）。", ["述职"]) == lead
+
+
+def test_a_lower_bound_is_met_or_not() -> None:
+    passage = "自评分需达到100分才能申报。"
+    assert check("我估计自己就80来分 那还能走自评吗", passage, ["自评分"]) == "不符合：通知写的是「达到100分」，您说的是80分。"
+    assert check("我自评有105分 能走自评吗", passage, ["自评分"]).startswith("按通知写的「达到100分」")
+    assert check("我自评有3年 能走自评吗", passage, ["自评分"]) is None  # another unit: nothing to set against
+
+
+def test_own_figures_in_years_are_not_set_against_a_bound() -> None:
+    # Which years a bound counts (聘任, 工作, since graduation) the passage alone does not say.
+    assert check("我工作了3年 能报吗", "从事本专业工作 5 年以上。", ["工作"]) is None
