@@ -24,6 +24,7 @@ from knowledge.eligibility.facts import (
     ASSESSMENT_GRADES,
     FACTS,
     FactError,
+    fact_names,
     parse_education,
     parse_fact,
     strip_hedges,
@@ -324,8 +325,8 @@ def answers_by_act(text: str, fact: str) -> bool:
 def _said_by_name(t: str, fact: str) -> bool | None:
     """«还在聘», «刚说了，在聘»: the fact's own name said as the answer (a predicate like «在聘»),
     with «还／仍／一直» or «刚说了» before it; «没在聘» says no. None when it is not so said."""
-    names = sorted((w for w in (FACTS[fact].label, *FACTS[fact].aliases) if len(w) >= 2), key=len, reverse=True)
-    hit = next((w for w in names if t.endswith(w) or t.endswith(w + "了") or t.endswith(w + "着")), None)
+    hit = next((w for w, f in fact_names() if f == fact and (t.endswith(w) or t.endswith(w + "了") or t.endswith(w + "着"))),
+               None)
     if hit is None:
         return None
     before = t[: t.rfind(hit)]

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 EDUCATION = {
@@ -614,13 +615,18 @@ def corrects_a_fact(text: str) -> bool:
     return said is not None and bool(said[1]) and not re.search(r"怎么|咋|如何|吗|呢|哪|啥|什么", said[1])
 
 
+@lru_cache(maxsize=1)
+def fact_names() -> tuple[tuple[str, str], ...]:
+    """(label or alias, fact) of every fact, names of two characters or more, longest first."""
+    return tuple(sorted(((w, spec.name) for spec in FACTS.values() for w in (spec.label, *spec.aliases)
+                         if len(w) >= 2), key=lambda x: -len(x[0])))
+
+
 def label_and_value(text: str) -> tuple[str, str] | None:
     """«聘任时间 2021年6月», «学分改下 42分» → (the fact named, what is said of it): the longest
     label or alias in the text, and the text without it and the words of changing."""
     t = _norm(text)
-    names = sorted(((w, spec.name) for spec in FACTS.values() for w in (spec.label, *spec.aliases) if len(w) >= 2),
-                   key=lambda x: -len(x[0]))
-    found = next(((w, name) for w, name in names if w in t), None)
+    found = next(((w, name) for w, name in fact_names() if w in t), None)
     if found is None:
         return None
     rest = re.sub(r"(?:而?不是|并非)[^，,。；;\s]*", " ", t.replace(found[0], " ", 1))  # «不是7月»: the old value
