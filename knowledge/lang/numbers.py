@@ -45,7 +45,10 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     unit = _unit_re()
     # «四十七八分», «七八年»: two neighbouring digits after a tens part = a range.
     rng = re.compile(rf"([一二三四五六七八九]?十)?([一二三四五六七八九])([一二三四五六七八九])(?=个?{unit})")
-    num = re.compile(rf"([{_NUMERAL_CHARS}]+(?:点[{_DIGITS}]+)?)(?=个?(?:多|余|来)?{unit})")
+    # …or closing an answer «about N» with no unit («五十多吧»): a tens or hundreds numeral only, so
+    # «一多半» or «一来» are left alone.
+    num = re.compile(rf"([{_NUMERAL_CHARS}]+(?:点[{_DIGITS}]+)?)(?=个?(?:多|余|来)?{unit})"
+                     rf"|([{_NUMERAL_CHARS}]*[十百][{_NUMERAL_CHARS}]*)(?=(?:多|余|来)(?:[吧啊呢呀哈]|[，,。；;\s]|$))")
     # A numeral standing alone as a whole answer («四十五», «两»).
     whole = re.compile(rf"^[{_NUMERAL_CHARS}]+(?:点[{_DIGITS}]+)?$")
     return rng, num, whole
@@ -90,8 +93,9 @@ def to_arabic(text: str) -> str:
         return f"{_fmt(tens + lo)}至{_fmt(tens + hi)}"
 
     def _num(m: re.Match[str]) -> str:
-        value = cn_to_number(m.group(1))
-        return _fmt(value) if value is not None else m.group(1)
+        numeral = m.group(1) or m.group(2)
+        value = cn_to_number(numeral)
+        return _fmt(value) if value is not None else numeral
 
     t = rng.sub(_range, t)
     t = num.sub(_num, t)

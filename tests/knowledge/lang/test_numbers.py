@@ -24,12 +24,14 @@ TODAY = dt.date(2026, 12, 1)
     ("四十七八分", "47至48分"),  # a range: «forty-seven or eight»
     ("两篇论文", "2篇论文"),
     ("四十五", "45"),  # a whole answer that is a numeral
+    ("学分五十多吧", "学分50多吧"),  # «about fifty» closing an answer, no unit
+    ("一百来个，记不清", "100来个,记不清"),
 ])
 def test_counting_numerals_become_digits(text: str, expected: str) -> None:
     assert numbers.to_arabic(text) == expected
 
 
-@pytest.mark.parametrize("text", ["一般", "统一组织", "一致", "唯一", "一律", "第一作者", "进一步"])
+@pytest.mark.parametrize("text", ["一般", "统一组织", "一致", "唯一", "一律", "第一作者", "进一步", "一多半", "一来就问"])
 def test_words_that_only_contain_a_numeral_stay(text: str) -> None:
     assert numbers.to_arabic(text) == text
 
